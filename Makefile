@@ -1,0 +1,62 @@
+# pytest-wasm-tune: `make tune` and `make test` set up everything that is missing, then run.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMPS := .setup-stamps
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+APT_PACKAGES := emscripten node-acorn chromium chromium-driver
+export SE_OFFLINE := true
+export SE_AVOID_STATS := true
+
+.PHONY: setup system-packages runtime tune test lint bench doctor clean
+
+setup: system-packages $(STAMPS)/venv $(STAMPS)/web runtime
+
+# Debian packages: install only what is missing (idempotent, no apt-get update when nothing is).
+system-packages:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "make setup: installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMPS)/venv: pyproject.toml
+	@mkdir -p $(STAMPS)
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(STAMPS)/web: web/package.json web/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Builds the TVM web runtime into the cache once (minutes); later calls only verify it.
+runtime: $(STAMPS)/venv $(STAMPS)/web
+	$(PY) -m pytest_wasm_tune runtime
+
+tune: setup
+	$(PY) -m pytest_wasm_tune tune
+
+test: setup
+	$(PY) -m ruff check .
+	cd web && npm test --silent
+	$(PY) -m pytest -p no:cacheprovider tests
+
+lint: $(STAMPS)/venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+bench: setup
+	$(PY) bench/run.py
+
+doctor: $(STAMPS)/venv
+	$(PY) -m pytest_wasm_tune doctor
+
+clean:
+	rm -rf $(STAMPS) build web/dist wasm-tune-artifacts bench-results.json

@@ -1,0 +1,62 @@
+"""Every default of pytest-wasm-tune, in one place."""
+
+from pathlib import Path
+
+LOOPBACK_HOST = "127.0.0.1"
+CACHE_DIR_ENV = "WASM_TUNE_CACHE_DIR"
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "pytest-wasm-tune"
+
+# Compile and link flags of TVM's web/Makefile (the runtime objects and tvmjs_runtime.js).
+EMCC_CFLAGS = ("-O3", "-std=c++17", "-Wno-ignored-attributes")
+EMCC_RUNTIME_LDFLAGS = (
+    "--no-entry",
+    "-sWASM_BIGINT=1",
+    "-sALLOW_MEMORY_GROWTH=1",
+    "-sSTANDALONE_WASM=1",
+    "-sERROR_ON_UNDEFINED_SYMBOLS=0",
+    "-sASYNCIFY=1",
+)
+# Flags of the kernel module link (tvm.support.emcc.create_tvmjs_wasm without -O3).
+EMCC_KERNEL_LDFLAGS = (
+    "-O0",
+    "--no-entry",
+    "-sWASM_BIGINT=1",
+    "-sALLOW_MEMORY_GROWTH=1",
+    "-sSTANDALONE_WASM=1",
+    "-sERROR_ON_UNDEFINED_SYMBOLS=0",
+    "-sTOTAL_MEMORY=160MB",
+)
+RUNTIME_SOURCES = ("wasm_runtime", "tvmjs_support", "webgpu_runtime")
+
+WASM_TARGET = {
+    "kind": "llvm",
+    "mtriple": "wasm32-unknown-unknown-wasm",
+    "mattr": ["+simd128"],
+    "num-cores": 1,
+}
+SYSTEM_LIB_PREFIX = ""
+
+CHROMIUM_BINARY = Path("/usr/bin/chromium")
+CHROMEDRIVER_BINARY = Path("/usr/bin/chromedriver")
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--js-flags=--no-liftoff",
+)
+
+BROWSER_READY_TIMEOUT_S = 30.0
+SERVICE_START_TIMEOUT_S = 20.0
+SESSION_OPEN_TIMEOUT_S = 30.0
+REMOTE_CALL_TIMEOUT_S = 60.0
+SUBPROCESS_TIMEOUT_S = 900.0
+
+MEASURE_REPEAT = 5
+MEASURE_MIN_REPEAT_MS = 40.0
+MEASURE_WARMUP = 2

@@ -1,0 +1,25 @@
+"""The error tree: every error a user can cause says what happened and what to do next."""
+
+
+class WasmTuneError(Exception):
+    """Base of all pytest-wasm-tune errors."""
+
+
+class ToolchainError(WasmTuneError):
+    """A build tool is missing or failed (emcc, wasm-ld, node, npm)."""
+
+
+class RuntimeCacheError(WasmTuneError):
+    """The cached web runtime is incomplete or corrupt."""
+
+
+class ServiceError(WasmTuneError):
+    """A local service (tracker, proxy, page server) did not start or answer."""
+
+
+class BrowserError(WasmTuneError):
+    """A browser could not be started, did not load the page, or did not register."""
+
+
+class RemoteCallError(WasmTuneError):
+    """A call into the browser failed or timed out."""

@@ -1,0 +1,58 @@
+"""TVM's RPC tracker on a loopback port."""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+
+from .. import defaults
+from ..errors import ServiceError
+from .ports import wait_until
+
+
+class TrackerService:
+    """Runs `tvm.rpc.tracker.Tracker` (in its own process) for the `with` block."""
+
+    def __init__(self, host: str = defaults.LOOPBACK_HOST, port: int = 9190, port_end: int = 9290) -> None:
+        self.host = host
+        self._port_range = (port, port_end)
+        self._tracker = None
+        self.port = 0
+
+    def __enter__(self) -> TrackerService:
+        from tvm.rpc.tracker import Tracker
+
+        logging.getLogger("RPCTracker").setLevel(logging.WARNING)
+        try:
+            self._tracker = Tracker(self.host, *self._port_range, silent=True)
+        except (OSError, ValueError) as err:
+            raise ServiceError(f"TVM RPC tracker could not bind on {self.host}: {err}") from err
+        self.port = int(self._tracker.port)
+        wait_until(self._answers, defaults.SERVICE_START_TIMEOUT_S, f"TVM tracker on port {self.port}")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            self.summary()
+            return True
+        except (OSError, RuntimeError):
+            return False
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    def summary(self) -> dict:
+        from tvm import rpc
+
+        return rpc.connect_tracker(self.host, self.port).summary()
+
+    def free_keys(self) -> dict[str, int]:
+        """Registered server keys → number of free servers."""
+        queue = self.summary().get("queue_info", {})
+        return {key: int(info.get("free", 0)) for key, info in queue.items()}
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        if self._tracker is not None:
+            self._tracker.terminate()
+            self._tracker = None
