@@ -23,3 +23,7 @@ class BrowserError(WasmTuneError):
 
 class RemoteCallError(WasmTuneError):
     """A call into the browser failed or timed out."""
+
+
+class KernelError(RemoteCallError):
+    """The page ran the kernel and reported an error (e.g. a wasm trap); the browser is alive."""

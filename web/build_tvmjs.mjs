@@ -7,7 +7,8 @@
 // (emcc's runtime JS decorated by `decorate_as_wasi.py ... es`, produced by the Python
 // toolchain). All build tools come from this package's node_modules, so the tree can live
 // anywhere (e.g. ~/.cache/pytest-wasm-tune/<key>/tvm/web) and is never written to.
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -65,16 +66,12 @@ function checkTree(tvmWeb) {
   return src;
 }
 
-// TypeScript options: our own, not the tree's tsconfig.json, so that type roots resolve to
-// this package's node_modules wherever the tree is. Targets ES2017 (native async/await);
-// TS `private` members stay plain properties, which the measurement page relies on.
-// `include` is absolute: with no tsconfig the plugin would otherwise glob from the cwd.
-function typescriptPlugin(src, sourcemap) {
-  return typescript({
-    tsconfig: false,
-    filterRoot: src,
-    include: [path.join(src, "*.ts")],
-    exclude: [path.join(src, "*.d.ts")],
+// TypeScript options: our own, not the tree's tsconfig.json, so that type roots resolve to this
+// package's node_modules wherever the tree is. They go into a throwaway tsconfig with absolute
+// paths: the plugin takes its program's files from a tsconfig (or else globs the cwd). ES2017
+// keeps native async/await; TS `private` members stay plain properties, which the page relies on.
+function writeTsconfig(src, sourcemap, tmpDir) {
+  const tsconfig = {
     compilerOptions: {
       target: "es2017",
       module: "esnext",
@@ -86,17 +83,31 @@ function typescriptPlugin(src, sourcemap) {
       declaration: false,
       sourceMap: sourcemap,
       skipLibCheck: true,
-      importHelpers: true,
-      allowJs: false,
+      importHelpers: false,
       noEmitOnError: false,
     },
-  });
+    include: [path.join(src, "*.ts")],
+  };
+  const file = path.join(tmpDir, "tsconfig.json");
+  writeFileSync(file, JSON.stringify(tsconfig, null, 2));
+  return file;
 }
 
 async function build({ tvmWeb, outDir, sourcemap }) {
   const src = checkTree(tvmWeb);
   const started = Date.now();
-  const warnings = [];
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), "build-tvmjs-"));
+  try {
+    await bundleTo(src, outDir, sourcemap, writeTsconfig(src, sourcemap, tmpDir));
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+  const file = path.join(outDir, "tvmjs.bundle.js");
+  const kib = (statSync(file).size / 1024).toFixed(0);
+  console.log(`build_tvmjs: wrote ${file} (${kib} KiB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function bundleTo(src, outDir, sourcemap, tsconfig) {
   const bundle = await rollup({
     input: path.join(src, "index.ts"),
     // Node-only modules reached from runtime code paths the browser never takes.
@@ -105,10 +116,11 @@ async function build({ tvmWeb, outDir, sourcemap }) {
       ignore(["fs", "path", "crypto"]),
       resolve({ browser: true, preferBuiltins: false, rootDir: HERE, modulePaths: [NODE_MODULES] }),
       commonjs(),
-      typescriptPlugin(src, sourcemap),
+      typescript({ tsconfig, filterRoot: src, include: [path.join(src, "*.ts")] }),
     ],
     onwarn(warning) {
-      warnings.push(warning);
+      // Circular imports inside tvmjs are benign; everything else is shown.
+      if (warning.code !== "CIRCULAR_DEPENDENCY") console.warn(`build_tvmjs: warning: ${warning.message}`);
     },
   });
   mkdirSync(outDir, { recursive: true });
@@ -122,12 +134,6 @@ async function build({ tvmWeb, outDir, sourcemap }) {
     sourcemap,
   });
   await bundle.close();
-  for (const w of warnings) {
-    // Circular imports inside tvmjs are benign; everything else is shown.
-    if (w.code !== "CIRCULAR_DEPENDENCY") console.warn(`build_tvmjs: warning: ${w.message}`);
-  }
-  const kib = (statSync(file).size / 1024).toFixed(0);
-  console.log(`build_tvmjs: wrote ${file} (${kib} KiB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 build(parseCli(process.argv.slice(2))).catch((err) => fail(err && err.stack ? err.stack : String(err)));

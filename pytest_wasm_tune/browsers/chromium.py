@@ -132,7 +132,7 @@ class ChromiumBrowser:
         if self._driver is not None:
             try:
                 self._driver.quit()
-            except Exception:  # noqa: BLE001 - a dead browser must not stop the teardown
+            except Exception:
                 pass
             self._driver = None
         if self._profile is not None:

@@ -26,6 +26,7 @@ class BytesInStream : public Stream {
             typename = decltype(std::declval<const Container&>().data()),
             typename = decltype(std::declval<const Container&>().size())>
   explicit BytesInStream(const Container& buf) : BytesInStream(buf.data(), buf.size()) {}
+  explicit BytesInStream(std::string&&) = delete;  // would dangle
 
   using Stream::Read;
   using Stream::Write;

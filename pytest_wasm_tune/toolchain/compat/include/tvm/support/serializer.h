@@ -70,11 +70,6 @@ struct Serializer<DLDevice> {
   }
 };
 
-namespace detail {
-/*! \brief Read a uint64 element count. */
-inline bool ReadCount(Stream* strm, uint64_t* n) { return strm->Read(n); }
-}  // namespace detail
-
 template <>
 struct Serializer<std::string> {
   static constexpr bool enabled = true;
@@ -84,7 +79,7 @@ struct Serializer<std::string> {
   }
   static bool Read(Stream* strm, std::string* s) {
     uint64_t n;
-    if (!detail::ReadCount(strm, &n)) return false;
+    if (!strm->Read(&n)) return false;
     s->resize(static_cast<size_t>(n));
     return strm->ReadRaw(s->data(), s->size());
   }
@@ -115,7 +110,7 @@ struct Serializer<std::vector<T, Alloc>> {
   }
   static bool Read(Stream* strm, std::vector<T, Alloc>* v) {
     uint64_t n;
-    if (!detail::ReadCount(strm, &n)) return false;
+    if (!strm->Read(&n)) return false;
     v->resize(static_cast<size_t>(n));
     return strm->ReadArray(v->data(), v->size());
   }
@@ -148,7 +143,7 @@ struct StdMapSerializer {
   }
   static bool Read(Stream* strm, MapT* m) {
     uint64_t n;
-    if (!detail::ReadCount(strm, &n)) return false;
+    if (!strm->Read(&n)) return false;
     m->clear();
     for (uint64_t i = 0; i < n; ++i) {
       K k;
@@ -175,7 +170,7 @@ struct Serializer<ffi::Array<T>> {
   }
   static bool Read(Stream* strm, ffi::Array<T>* arr) {
     uint64_t n;
-    if (!detail::ReadCount(strm, &n)) return false;
+    if (!strm->Read(&n)) return false;
     ffi::Array<T> out;
     for (uint64_t i = 0; i < n; ++i) {
       T elem;
@@ -199,7 +194,7 @@ struct Serializer<ffi::Map<K, V>> {
   }
   static bool Read(Stream* strm, ffi::Map<K, V>* m) {
     uint64_t n;
-    if (!detail::ReadCount(strm, &n)) return false;
+    if (!strm->Read(&n)) return false;
     ffi::Map<K, V> out;
     for (uint64_t i = 0; i < n; ++i) {
       K k;

@@ -1,0 +1,41 @@
+"""Command line: `python -m pytest_wasm_tune {doctor,runtime,tune}`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import WasmTuneError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pytest_wasm_tune")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("doctor", help="check emcc, node, browsers and the runtime cache")
+    runtime = commands.add_parser("runtime", help="build (once) and verify the cached web runtime")
+    runtime.add_argument("--rebuild", action="store_true", help="rebuild even if cached")
+    commands.add_parser("tune", help="the main job (what `make tune` runs)")
+    args, rest = parser.parse_known_args(argv)
+    try:
+        if args.command == "doctor":
+            from .doctor import format_results, run_checks
+
+            results = run_checks()
+            print(format_results(results))
+            return 0 if all(r.ok for r in results) else 1
+        if args.command == "runtime":
+            from .toolchain import ensure_web_runtime
+
+            runtime_ = ensure_web_runtime(rebuild=args.rebuild)
+            print(f"web runtime: {runtime_.directory}")
+            return 0
+        from .main_job import run_main_job
+
+        return run_main_job(rest)
+    except WasmTuneError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""MetaSchedule builder: compile candidates for wasm32+SIMD in-process, link a whole batch into
+one module against the cached runtime objects with wasm-ld, and stage it for the browser."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tvm.s_tir.meta_schedule.builder import BuilderInput, BuilderResult, PyBuilder
+from tvm.s_tir.meta_schedule.utils import derived_object
+
+from ..errors import ToolchainError
+from ..toolchain.link import KernelLinker
+from .artifact import RecordedKernel, StagedKernel
+from .phases import PhaseTimes
+from .staging import StagingDirectory
+
+_symbols = itertools.count()
+
+
+def candidate_key(mod: Any) -> int:
+    """Identity of a candidate: the structural hash of its scheduled IRModule."""
+    import tvm
+
+    return int(tvm.ir.structural_hash(mod))
+
+
+def compile_object(mod: Any, target: Any, symbol: str, out_dir: Path) -> list[Path]:
+    """Compile one candidate (its `main` renamed to `symbol`) to wasm object file(s)."""
+    import tvm
+    from tvm.s_tir.transform import RemoveWeightLayoutRewriteBlock
+
+    mod = RemoveWeightLayoutRewriteBlock(skip_tensor_rewrite=True)(mod)
+    (name, func), *rest = mod.functions_items()
+    if rest:
+        raise ValueError(f"expected one PrimFunc per candidate, got {len(rest) + 1}")
+    del name
+    renamed = tvm.IRModule({symbol: func.with_attr("global_symbol", symbol)})
+    renamed = renamed.with_attr("system_lib_prefix", "")
+    lib = tvm.compile(renamed, target=target)
+    objects: list[Path] = []
+
+    def keep_objects(_output: str, files: list[str], **_: object) -> None:
+        for index, file in enumerate(files):
+            kept = out_dir / f"{symbol}_{index}.o"
+            shutil.copyfile(file, kept)
+            objects.append(kept)
+
+    keep_objects.object_format = "o"  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory(prefix="wasm-tune-obj-") as tmp:
+        lib.export_library(str(Path(tmp) / "unused.wasm"), fcompile=keep_objects)
+    return objects
+
+
+@derived_object
+class WasmBatchBuilder(PyBuilder):
+    """Builds a batch of candidates into one staged wasm module; failures are data."""
+
+    def __init__(
+        self,
+        linker: KernelLinker,
+        staging: StagingDirectory,
+        phases: PhaseTimes,
+        recorded: Mapping[int, Any] | None = None,
+        max_workers: int = 2,
+    ) -> None:
+        super().__init__()
+        self.linker = linker
+        self.staging = staging
+        self.phases = phases
+        self.recorded = recorded if recorded is not None else {}
+        self.max_workers = max_workers
+
+    def build(self, build_inputs: list[BuilderInput]) -> list[BuilderResult]:
+        results: list[BuilderResult | None] = [None] * len(build_inputs)
+        todo: list[tuple[int, str, Any]] = []
+        for index, build_input in enumerate(build_inputs):
+            key = candidate_key(build_input.mod)
+            if key in self.recorded:
+                results[index] = BuilderResult(RecordedKernel(key).encode(), None)
+            else:
+                todo.append((index, f"wasm_tune_k{next(_symbols)}", build_input))
+        if todo:
+            with tempfile.TemporaryDirectory(prefix="wasm-tune-batch-") as tmp:
+                self._build_batch(todo, Path(tmp), results)
+        return [r if r is not None else BuilderResult(None, "not built") for r in results]
+
+    def _build_batch(
+        self, todo: list[tuple[int, str, Any]], tmp: Path, results: list[BuilderResult | None]
+    ) -> None:
+        def compile_one(item: tuple[int, str, Any]) -> tuple[int, str, list[Path] | str]:
+            index, symbol, build_input = item
+            try:
+                return index, symbol, compile_object(build_input.mod, build_input.target, symbol, tmp)
+            except Exception as err:
+                return index, symbol, f"wasm build failed: {type(err).__name__}: {err}"
+
+        with self.phases.timed("build"), ThreadPoolExecutor(self.max_workers) as pool:
+            compiled = list(pool.map(compile_one, todo))
+        good = [(i, s, objs) for i, s, objs in compiled if not isinstance(objs, str)]
+        for index, _symbol, error in compiled:
+            if isinstance(error, str):
+                results[index] = BuilderResult(None, error)
+        if not good:
+            return
+        output = tmp / "batch.wasm"
+        with self.phases.timed("link"):
+            link_error = self._link(good, output)
+        if link_error is not None:
+            for index, _symbol, _objs in good:
+                results[index] = BuilderResult(None, link_error)
+            return
+        with self.phases.timed("stage"):
+            sha = self.staging.publish(output.read_bytes())
+        for index, symbol, _objs in good:
+            results[index] = BuilderResult(StagedKernel(sha, symbol).encode(), None)
+
+    def _link(self, good: list[tuple[int, str, list[Path]]], output: Path) -> str | None:
+        objects = [obj for _i, _s, objs in good for obj in objs]
+        try:
+            self.linker.link(objects, output)
+        except ToolchainError as err:
+            return f"wasm-ld link failed: {err}"
+        return None

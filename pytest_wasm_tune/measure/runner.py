@@ -1,0 +1,255 @@
+"""MetaSchedule runner: measures staged batch modules in a browser through tracker → proxy.
+
+`run()` returns at once; a worker thread opens one RPC session per batch module, allocates the
+arguments on the device and fills them with random data, times every candidate with the page's
+timer and verifies new best candidates against the host reference. A kernel that traps, hangs or
+crashes the tab becomes a result with `error_msg`; the browser is recovered and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture, RunnerInput, RunnerResult
+from tvm.s_tir.meta_schedule.utils import derived_object
+
+from .. import defaults
+from ..errors import KernelError, RemoteCallError, WasmTuneError
+from ..remote import BrowserSession, Measurement, stage_reference
+from .artifact import RecordedKernel, StagedKernel, decode
+from .phases import PhaseTimes
+from .staging import StagingDirectory
+from .verify import DEFAULT_TOLERANCES, HostReference, compare
+
+SESSION_ATTEMPTS = 3
+
+
+class Device(Protocol):
+    """A browser registered in the tracker that the runner can open sessions on and recover."""
+
+    name: str
+
+    def session(self, module: bytes | bytearray) -> BrowserSession: ...
+
+    def recover(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class MeasureConfig:
+    number: int = 0  # 0: calibrate so that one repeat lasts >= min_repeat_ms
+    repeat: int = defaults.MEASURE_REPEAT
+    min_repeat_ms: float = defaults.MEASURE_MIN_REPEAT_MS
+    warmup: int = defaults.MEASURE_WARMUP
+    call_timeout_s: float = defaults.REMOTE_CALL_TIMEOUT_S
+    push_bytes: bool = False  # send modules over the RPC session instead of staging
+    tolerances: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
+
+
+@dataclass
+class TrialLog:
+    """What the runner observed for one candidate (kept for reports)."""
+
+    symbol: str
+    number: int = 0
+    times_s: tuple[float, ...] = ()
+    error: str | None = None
+    verified: bool = False
+
+
+@derived_object
+class BrowserRunnerFuture(PyRunnerFuture):
+    def __init__(self) -> None:
+        super().__init__()
+        self._event = threading.Event()
+        self._run_secs: list[float] | None = None
+        self._error: str | None = None
+
+    def set(self, run_secs: Sequence[float] | None, error: str | None) -> None:
+        self._run_secs = None if run_secs is None else [float(s) for s in run_secs]
+        self._error = error
+        self._event.set()
+
+    def done(self) -> bool:
+        return self._event.is_set()
+
+    def result(self) -> RunnerResult:
+        self._event.wait()
+        return RunnerResult(self._run_secs, self._error)
+
+
+@dataclass
+class _Item:
+    symbol: str
+    future: BrowserRunnerFuture
+    log: TrialLog
+
+
+@derived_object
+class BrowserRunner(PyRunner):
+    """Measures candidates in `device`; verifies new bests against `reference`."""
+
+    def __init__(
+        self,
+        device: Device,
+        staging: StagingDirectory,
+        reference: HostReference,
+        phases: PhaseTimes,
+        config: MeasureConfig,
+        recorded: Mapping[int, Sequence[float]] | None = None,
+        on_trial: Callable[[TrialLog], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.device = device
+        self.staging = staging
+        self.reference = reference
+        self.phases = phases
+        self.config = config
+        self.recorded = recorded if recorded is not None else {}
+        self.on_trial = on_trial
+        self.best_verified_s = float("inf")
+        self.measured = 0
+        self._jobs: queue.Queue[tuple[str, list[_Item], list[tuple[tuple[int, ...], str]]] | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._work, name="wasm-tune-runner", daemon=True)
+        self._worker.start()
+
+    def run(self, runner_inputs: list[RunnerInput]) -> list[BrowserRunnerFuture]:
+        futures = []
+        batches: dict[str, list[_Item]] = {}
+        specs: dict[str, list[tuple[tuple[int, ...], str]]] = {}
+        for runner_input in runner_inputs:
+            future = BrowserRunnerFuture()
+            futures.append(future)
+            artifact = decode(str(runner_input.artifact_path))
+            if isinstance(artifact, RecordedKernel):
+                future.set(self.recorded[artifact.structural_hash], None)
+                continue
+            item = _Item(artifact.symbol, future, TrialLog(artifact.symbol))
+            batches.setdefault(artifact.sha256, []).append(item)
+            specs[artifact.sha256] = [
+                (tuple(int(d) for d in info.shape), str(info.dtype)) for info in runner_input.args_info
+            ]
+        for sha, items in batches.items():
+            self._jobs.put((sha, items, specs[sha]))
+        return futures
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._worker.join(30)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            sha, items, spec = job
+            try:
+                self._measure_batch(StagedKernel(sha, ""), items, spec)
+            except Exception as err:
+                for item in items:
+                    if not item.future.done():
+                        self._finish(item, None, f"runner failed: {type(err).__name__}: {err}")
+            finally:
+                self.staging.release(sha)
+
+    def _module(self, staged: StagedKernel) -> bytearray:
+        if self.config.push_bytes:
+            return bytearray(self.staging.path_of(staged.sha256).read_bytes())
+        return stage_reference(staged.sha256)
+
+    def _measure_batch(self, staged: StagedKernel, items: list[_Item], spec: list) -> None:
+        pending = list(items)
+        measured: list[tuple[_Item, Measurement]] = []
+        failures = 0
+        while pending:
+            try:
+                with self.phases.timed("session"):
+                    session = self.device.session(self._module(staged)).__enter__()
+                    session.call_timeout_s = self.config.call_timeout_s
+                    args = [session.empty(shape, dtype) for shape, dtype in spec]
+                    session.fill_random(0, args)
+            except WasmTuneError as err:
+                failures += 1
+                if failures >= SESSION_ATTEMPTS:
+                    for item in pending:
+                        self._finish(item, None, f"could not open a session in {self.device.name}: {err}")
+                    return
+                self._recover()
+                continue
+            try:
+                while pending:
+                    item = pending.pop(0)
+                    try:
+                        with self.phases.timed("measure"):
+                            result = session.measure(
+                                item.symbol,
+                                args,
+                                number=self.config.number,
+                                repeat=self.config.repeat,
+                                min_repeat_ms=self.config.min_repeat_ms,
+                                warmup=self.config.warmup,
+                            )
+                    except KernelError as err:
+                        self._finish(item, None, f"kernel failed in {self.device.name}: {err}")
+                        break  # the instance may be corrupt: reopen the session
+                    except RemoteCallError as err:
+                        self._finish(item, None, f"{self.device.name} hung or crashed: {err}")
+                        self._recover()
+                        break
+                    self.measured += 1
+                    item.log.number, item.log.times_s = result.number, result.times_s
+                    measured.append((item, result))
+                else:
+                    self._verify_best(session, measured, spec)
+                    measured = []
+            finally:
+                session.__exit__(None, None, None)
+        if measured:
+            self._verify_in_new_session(staged, measured, spec)
+
+    def _verify_in_new_session(self, staged: StagedKernel, measured: list, spec: list) -> None:
+        try:
+            with self.device.session(self._module(staged)) as session:
+                self._verify_best(session, measured, spec)
+        except WasmTuneError as err:
+            for item, _result in measured:
+                if not item.future.done():
+                    self._finish(item, None, f"verification session failed: {err}")
+
+    def _verify_best(self, session: BrowserSession, measured: list, spec: list) -> None:
+        """Verify, fastest first, the candidates that would become the best; resolve all."""
+        uploaded: list[Any] | None = None
+        for item, result in sorted(measured, key=lambda pair: pair[1].median_s):
+            if result.median_s < self.best_verified_s:
+                with self.phases.timed("verify"):
+                    if uploaded is None:
+                        uploaded = [session.upload(array) for array in self.reference.inputs]
+                    error = self._check(session, item.symbol, uploaded)
+                if error is not None:
+                    self._finish(item, None, error)
+                    uploaded = None  # a wrong kernel may have written anywhere: re-upload
+                    continue
+                item.log.verified = True
+                self.best_verified_s = result.median_s
+            self._finish(item, list(result.times_s), None)
+
+    def _check(self, session: BrowserSession, symbol: str, uploaded: list[Any]) -> str | None:
+        try:
+            for tensor, array in zip(uploaded, self.reference.inputs, strict=True):
+                session.copy_into(tensor, array)
+            session.run(symbol, uploaded)
+            actual = [session.download(tensor) for tensor in uploaded]
+        except RemoteCallError as err:
+            return f"verification run failed: {err}"
+        mismatch = compare(actual, self.reference.outputs, self.config.tolerances)
+        return None if mismatch is None else mismatch.message()
+
+    def _recover(self) -> None:
+        with self.phases.timed("recover"):
+            self.device.recover()
+
+    def _finish(self, item: _Item, run_secs: list[float] | None, error: str | None) -> None:
+        item.log.error = error
+        item.future.set(run_secs, error)
+        if self.on_trial is not None:
+            self.on_trial(item.log)

@@ -1,0 +1,79 @@
+"""Numerical verification: a candidate's outputs against the task's PrimFunc built for the host."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+DEFAULT_TOLERANCES: Mapping[str, tuple[float, float]] = {
+    # dtype: (rtol, atol); reductions in another order differ in the last bits
+    "float16": (1e-2, 1e-2),
+    "float32": (1e-3, 1e-3),
+    "float64": (1e-7, 1e-7),
+}
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    arg_index: int
+    max_abs_diff: float
+    max_rel_diff: float
+
+    def message(self) -> str:
+        return (
+            f"wrong result in argument {self.arg_index}: max abs diff {self.max_abs_diff:.3g}, "
+            f"max rel diff {self.max_rel_diff:.3g}"
+        )
+
+
+def random_inputs(shapes_dtypes: Sequence[tuple[tuple[int, ...], str]], seed: int = 0) -> list[np.ndarray]:
+    """Deterministic inputs: floats uniform in [-1, 1), integers in [-4, 4] (or [0, 8] unsigned)."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for shape, dtype in shapes_dtypes:
+        kind = np.dtype(dtype).kind
+        if kind == "f":
+            arrays.append(rng.uniform(-1.0, 1.0, shape).astype(dtype))
+        elif kind == "u":
+            arrays.append(rng.integers(0, 9, shape).astype(dtype))
+        elif kind == "b":
+            arrays.append(rng.integers(0, 2, shape).astype(dtype))
+        else:
+            arrays.append(rng.integers(-4, 5, shape).astype(dtype))
+    return arrays
+
+
+def compare(
+    actual: Sequence[np.ndarray],
+    expected: Sequence[np.ndarray],
+    tolerances: Mapping[str, tuple[float, float]] = DEFAULT_TOLERANCES,
+) -> Mismatch | None:
+    """The first argument that differs beyond its dtype's tolerance, or None."""
+    for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
+        rtol, atol = tolerances.get(str(want.dtype), (0.0, 0.0))
+        if got.shape != want.shape:
+            return Mismatch(index, float("inf"), float("inf"))
+        if np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True):
+            continue
+        diff = np.abs(got.astype("float64") - want.astype("float64"))
+        rel = diff / np.maximum(np.abs(want.astype("float64")), np.finfo("float64").tiny)
+        return Mismatch(index, float(np.nanmax(diff)), float(np.nanmax(rel)))
+    return None
+
+
+class HostReference:
+    """The task's PrimFunc built with TVM's llvm target for this host, run on fixed inputs."""
+
+    def __init__(self, workload: Any, arg_specs: Sequence[tuple[tuple[int, ...], str]], seed: int = 0) -> None:
+        import tvm
+
+        self.inputs = random_inputs(arg_specs, seed)
+        mod = workload if isinstance(workload, tvm.IRModule) else tvm.IRModule({"main": workload})
+        lib = tvm.compile(mod, target="llvm")
+        device = tvm.cpu()
+        tensors = [tvm.runtime.tensor(array, device) for array in self.inputs]
+        lib["main"](*tensors)
+        self.outputs = [tensor.numpy() for tensor in tensors]

@@ -1,0 +1,169 @@
+"""An RPC session to a browser page through the tracker, with a timeout on every remote call.
+
+The page registers `wasm_tune.*` functions on each wasm instance (see web/README.md); tvmjs's own
+remote `time_evaluator` is broken, so kernels are timed by the page's `performance.now()` timer.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from . import defaults
+from .errors import KernelError, RemoteCallError
+
+STAGE_REFERENCE_PREFIX = b"wasm-tune-stage:"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Per-call seconds of each timed repeat (`number` calls per repeat); warm-up excluded."""
+
+    number: int
+    times_s: tuple[float, ...]
+
+    @property
+    def median_s(self) -> float:
+        return statistics.median(self.times_s)
+
+    @property
+    def spread(self) -> float:
+        """Relative spread: (max - min) / median."""
+        return (max(self.times_s) - min(self.times_s)) / self.median_s if self.median_s else 0.0
+
+
+def call_with_timeout(fn: Callable[[], Any], timeout_s: float, on_timeout: Callable[[], None], what: str) -> Any:
+    """Run `fn` in a helper thread; after `timeout_s`, call `on_timeout` (which must unblock it,
+    e.g. by reloading the page so its websocket closes) and raise RemoteCallError."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as err:
+            box["error"] = err
+
+    thread = threading.Thread(target=target, name=f"wasm-tune-rpc:{what}", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    if thread.is_alive():
+        on_timeout()
+        thread.join(10.0)
+        raise RemoteCallError(f"{what} did not return within {timeout_s:g} s")
+    if "error" in box:
+        raise RemoteCallError(f"{what} failed: {box['error']}") from box["error"]
+    return box["value"]
+
+
+def stage_reference(sha256_hex: str) -> bytearray:
+    """Session argument telling the page to fetch `/stage/<sha>.wasm` instead of receiving bytes."""
+    return bytearray(STAGE_REFERENCE_PREFIX + sha256_hex.encode())
+
+
+class BrowserSession:
+    """One RPC session with one wasm module loaded in a browser page.
+
+    `module` is either the wasm bytes or a stage reference (see `stage_reference`). `on_hang`
+    must unblock a stuck call (reload the page); it is invoked when a call exceeds its timeout.
+    """
+
+    def __init__(
+        self,
+        tracker_address: tuple[str, int],
+        key: str,
+        module: bytes | bytearray,
+        on_hang: Callable[[], None],
+        *,
+        open_timeout_s: float = defaults.SESSION_OPEN_TIMEOUT_S,
+        call_timeout_s: float = defaults.REMOTE_CALL_TIMEOUT_S,
+    ) -> None:
+        self._tracker_address = tracker_address
+        self._key = key
+        self._module = bytearray(module)
+        self._on_hang = on_hang
+        self._open_timeout_s = open_timeout_s
+        self.call_timeout_s = call_timeout_s
+        self.remote: Any = None
+
+    def __enter__(self) -> BrowserSession:
+        from tvm import rpc
+
+        def open_session() -> Any:
+            tracker = rpc.connect_tracker(*self._tracker_address)
+            return tracker.request(
+                self._key,
+                priority=1,
+                session_timeout=0,
+                session_constructor_args=["rpc.WasmSession", self._module],
+            )
+
+        self.remote = self.call(open_session, "opening the RPC session", self._open_timeout_s)
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.remote = None  # dropping the last reference closes the session
+
+    def call(self, fn: Callable[[], Any], what: str, timeout_s: float | None = None) -> Any:
+        return call_with_timeout(fn, timeout_s or self.call_timeout_s, self._on_hang, what)
+
+    @property
+    def device(self) -> Any:
+        return self.remote.cpu()
+
+    def upload(self, array: np.ndarray) -> Any:
+        import tvm
+
+        return self.call(lambda: tvm.runtime.tensor(array, self.device), "uploading a tensor")
+
+    def empty(self, shape: Sequence[int], dtype: str) -> Any:
+        import tvm
+
+        return self.call(lambda: tvm.runtime.empty(tuple(shape), dtype, self.device), "allocating")
+
+    def copy_into(self, tensor: Any, array: np.ndarray) -> None:
+        self.call(lambda: tensor.copyfrom(array), "uploading a tensor")
+
+    def download(self, tensor: Any) -> np.ndarray:
+        return self.call(tensor.numpy, "downloading a tensor")
+
+    def run(self, func_name: str, args: Sequence[Any]) -> None:
+        """Call a kernel of the module's system library once."""
+        self.call(lambda: self.remote.system_lib().get_function(func_name)(*args), f"running {func_name}")
+
+    def _page_call(self, name: str, *args: Any) -> dict:
+        result = self.call(lambda: self.remote.get_function(name)(*args), name)
+        reply = json.loads(str(result))
+        if not reply.get("ok", False):
+            raise KernelError(f"{name} reported: {reply.get('error', reply)}")
+        return reply
+
+    def info(self) -> dict:
+        return self._page_call("wasm_tune.info")
+
+    def fill_random(self, seed: int, tensors: Sequence[Any]) -> None:
+        """Fill tensors in place with the page's deterministic generator (dtype-aware)."""
+        self._page_call("wasm_tune.fill_random", seed, *tensors)
+
+    def measure(
+        self,
+        func_name: str,
+        args: Sequence[Any],
+        *,
+        number: int = 0,
+        repeat: int = defaults.MEASURE_REPEAT,
+        min_repeat_ms: float = defaults.MEASURE_MIN_REPEAT_MS,
+        warmup: int = defaults.MEASURE_WARMUP,
+    ) -> Measurement:
+        """Time `func_name` with the page's timer; `number=0` lets the page calibrate it so one
+        repeat lasts at least `min_repeat_ms`."""
+        reply = self._page_call(
+            "wasm_tune.measure", func_name, number, repeat, float(min_repeat_ms), warmup, *args
+        )
+        return Measurement(int(reply["number"]), tuple(float(t) for t in reply["times_s"]))

@@ -1,0 +1,294 @@
+"""Tune one task on one browser with MetaSchedule (XGBoost cost model); never imports pytest.
+
+    result = tune(TuneTask.from_prim_func(func, "matmul256"), device, linker, work_dir, trials=64)
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .kernels import wasm_target
+from .measure.builder import WasmBatchBuilder, candidate_key
+from .measure.phases import PhaseTimes
+from .measure.runner import BrowserRunner, Device, MeasureConfig, TrialLog
+from .measure.staging import StagingDirectory
+from .measure.verify import HostReference
+from .toolchain.link import KernelLinker
+
+ERROR_RUN_SECS = 1e10  # what MetaSchedule records for failed candidates
+
+
+@dataclass(frozen=True)
+class TuneTask:
+    """One tuning task: a single PrimFunc named `main` in an IRModule, with a readable name."""
+
+    name: str
+    mod: Any
+    flops: float
+
+    @classmethod
+    def from_prim_func(cls, func_or_mod: Any, name: str) -> TuneTask:
+        import tvm
+        from tvm.s_tir.analysis import estimate_tir_flops
+
+        mod = func_or_mod if isinstance(func_or_mod, tvm.IRModule) else tvm.IRModule({"main": func_or_mod})
+        if len(mod.functions_items()) != 1:
+            raise ValueError(f"task {name!r} must hold exactly one PrimFunc, got {len(mod.functions_items())}")
+        (gvar, func), = mod.functions_items()
+        if gvar.name_hint != "main":
+            mod = tvm.IRModule({"main": func.with_attr("global_symbol", "main")})
+        return cls(name, mod, float(estimate_tir_flops(mod)))
+
+    def arg_specs(self) -> list[tuple[tuple[int, ...], str]]:
+        func = self.mod["main"]
+        specs = []
+        for param in func.params:
+            buffer = func.buffer_map[param]
+            specs.append((tuple(int(d) for d in buffer.shape), str(buffer.dtype)))
+        return specs
+
+    def gflops(self, seconds: float | None) -> float | None:
+        return None if not seconds else self.flops / seconds / 1e9
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.name).strip("_") or "task"
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    task: str
+    trials_done: int
+    trials_total: int
+    current_gflops: float | None
+    best_gflops: float | None
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class TuneOptions:
+    trials: int = 64
+    trials_per_iter: int = 16
+    measure: MeasureConfig = field(default_factory=MeasureConfig)
+    keep_staged: bool = False
+    fresh: bool = False
+    seed: int | None = None
+    build_workers: int = 2
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    task: str
+    browser: str
+    flops: float
+    best_s: float | None
+    default_s: float | None
+    trials: int
+    measured: int
+    errors: int
+    error_messages: tuple[str, ...]
+    correct: bool
+    default_correct: bool
+    database_dir: Path
+    best_trace: str | None
+    phases_s: dict[str, float]
+    wall_s: float
+    trial_log: tuple[TrialLog, ...] = ()
+
+    @property
+    def best_gflops(self) -> float | None:
+        return self.flops / self.best_s / 1e9 if self.best_s else None
+
+    @property
+    def default_gflops(self) -> float | None:
+        return self.flops / self.default_s / 1e9 if self.default_s else None
+
+    @property
+    def speedup(self) -> float | None:
+        return self.default_s / self.best_s if self.best_s and self.default_s else None
+
+
+def database_paths(work_dir: Path, task: TuneTask, browser: str) -> tuple[Path, Path, Path]:
+    directory = work_dir / task.slug / browser
+    return directory, directory / "database_workload.json", directory / "database_tuning_record.json"
+
+
+def _run_secs(record: Any) -> list[float]:
+    return [float(getattr(s, "value", s)) for s in record.run_secs]
+
+
+def recorded_measurements(database: Any) -> dict[int, list[float]]:
+    """Structural hash of every candidate in the database → its recorded run seconds."""
+    recorded: dict[int, list[float]] = {}
+    for record in database.get_all_tuning_records():
+        if record.run_secs is None:
+            continue
+        recorded[candidate_key(record.as_measure_candidate().sch.mod)] = _run_secs(record)
+    return recorded
+
+
+def _make_callbacks(task: TuneTask, options: TuneOptions, recorded: dict, progress: Callable[[ProgressEvent], None] | None, started: float) -> list:
+    from tvm.s_tir.meta_schedule.database import TuningRecord
+    from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback, UpdateCostModel
+    from tvm.s_tir.meta_schedule.utils import derived_object
+
+    state = {"done": 0, "best_s": None}
+
+    @derived_object
+    class RecordAndReport(PyMeasureCallback):
+        """Commit new measurements to the database as they arrive; report progress."""
+
+        def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results) -> None:
+            database = task_scheduler.database_
+            ctx = task_scheduler.tasks_[task_id].ctx
+            workload = database.commit_workload(ctx.mod)
+            batch_best: float | None = None
+            for candidate, built, ran in zip(measure_candidates, builder_results, runner_results, strict=True):
+                failed = built.error_msg is not None or ran.error_msg is not None
+                secs = [ERROR_RUN_SECS] if failed else [float(s) for s in ran.run_secs]
+                key = candidate_key(candidate.sch.mod)
+                if key not in recorded:
+                    database.commit_tuning_record(
+                        TuningRecord(candidate.sch.trace, workload, secs, ctx.target, candidate.args_info)
+                    )
+                    recorded[key] = secs
+                if not failed:
+                    median = statistics.median(secs)
+                    batch_best = median if batch_best is None else min(batch_best, median)
+            state["done"] += len(measure_candidates)
+            if batch_best is not None and (state["best_s"] is None or batch_best < state["best_s"]):
+                state["best_s"] = batch_best
+            if progress is not None:
+                progress(
+                    ProgressEvent(
+                        task.name, state["done"], options.trials, task.gflops(batch_best),
+                        task.gflops(state["best_s"]), time.monotonic() - started,
+                    )
+                )
+
+    return [RecordAndReport(), UpdateCostModel()]
+
+
+def tune(
+    task: TuneTask,
+    device: Device,
+    linker: KernelLinker,
+    work_dir: Path,
+    options: TuneOptions = TuneOptions(),
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> TuneResult:
+    """Measure the default schedule, search `options.trials` candidates, verify the best."""
+    from tvm.s_tir import meta_schedule as ms
+
+    started = time.monotonic()
+    db_dir, workload_path, records_path = database_paths(work_dir, task, device.name)
+    if options.fresh and db_dir.exists():
+        shutil.rmtree(db_dir)
+    db_dir.mkdir(parents=True, exist_ok=True)
+    database = ms.database.JSONDatabase(str(workload_path), str(records_path))
+    recorded = recorded_measurements(database)
+    phases = PhaseTimes()
+    staging = StagingDirectory(work_dir / "staging", keep=options.keep_staged)
+    with phases.timed("reference"):
+        reference = HostReference(task.mod, task.arg_specs())
+    builder = WasmBatchBuilder(linker, staging, phases, recorded, options.build_workers)
+    trial_log: list[TrialLog] = []
+    runner = BrowserRunner(
+        device, staging, reference, phases, options.measure, recorded, on_trial=trial_log.append
+    )
+    target = wasm_target()
+    try:
+        default_s, default_correct = _measure_default(task, builder, runner, target)
+        trial_log.clear()
+        runner.best_verified_s = min(
+            (statistics.median(s) for s in recorded.values() if s != [ERROR_RUN_SECS]), default=float("inf")
+        )
+        measured_before = runner.measured
+        with phases.timed("search"):
+            ms.tune_tir(
+                task.mod,
+                target,
+                work_dir=str(db_dir / "logs"),
+                max_trials_global=options.trials,
+                max_trials_per_task=options.trials,
+                num_trials_per_iter=min(options.trials_per_iter, options.trials),
+                builder=builder,
+                runner=runner,
+                database=database,
+                cost_model="xgb",
+                measure_callbacks=_make_callbacks(task, options, recorded, progress, started),
+                task_scheduler="round-robin",
+                seed=options.seed,
+                num_tuning_cores=1,
+            )
+        best_s, correct, trace = _final_check(task, database, builder, runner, target)
+    finally:
+        runner.close()
+    errors = [log.error for log in trial_log if log.error]
+    return TuneResult(
+        task=task.name,
+        browser=device.name,
+        flops=task.flops,
+        best_s=best_s,
+        default_s=default_s,
+        trials=len(trial_log),
+        measured=runner.measured - measured_before,
+        errors=len(errors),
+        error_messages=tuple(errors[:10]),
+        correct=correct,
+        default_correct=default_correct,
+        database_dir=db_dir,
+        best_trace=trace,
+        phases_s=phases.snapshot(),
+        wall_s=time.monotonic() - started,
+        trial_log=tuple(trial_log),
+    )
+
+
+def _build_and_run(builder: WasmBatchBuilder, runner: BrowserRunner, mod: Any, target: Any) -> tuple[float | None, str | None]:
+    from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+    from tvm.s_tir.meta_schedule.builder import BuilderInput
+    from tvm.s_tir.meta_schedule.runner import RunnerInput
+
+    (built,) = builder.build([BuilderInput(mod, target)])
+    if built.error_msg is not None:
+        return None, str(built.error_msg)
+    args_info = ArgInfo.from_prim_func(mod["main"])
+    (future,) = runner.run([RunnerInput(built.artifact_path, "cpu", args_info)])
+    result = future.result()
+    if result.error_msg is not None:
+        return None, str(result.error_msg)
+    return statistics.median(_run_secs(result)), None
+
+
+def _measure_default(task: TuneTask, builder: WasmBatchBuilder, runner: BrowserRunner, target: Any) -> tuple[float | None, bool]:
+    """The task's schedule as written (untuned), measured and verified the same way."""
+    builder.recorded = {}  # the default is measured on every run, not taken from the database
+    try:
+        seconds, error = _build_and_run(builder, runner, task.mod, target)
+    finally:
+        builder.recorded = runner.recorded
+    return seconds, error is None
+
+
+def _final_check(task: TuneTask, database: Any, builder: WasmBatchBuilder, runner: BrowserRunner, target: Any) -> tuple[float | None, bool, str | None]:
+    """Rebuild the database's best candidate, verify it again and report its recorded time."""
+    workload = database.commit_workload(task.mod)
+    top = [r for r in database.get_top_k(workload, 1) if _run_secs(r) != [ERROR_RUN_SECS]]
+    if not top:
+        return None, False, None
+    record = top[0]
+    runner.best_verified_s = float("inf")  # force verification
+    builder.recorded = {}
+    try:
+        _seconds, error = _build_and_run(builder, runner, record.as_measure_candidate().sch.mod, target)
+    finally:
+        builder.recorded = runner.recorded
+    return statistics.median(_run_secs(record)), error is None, str(record.trace)

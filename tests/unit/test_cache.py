@@ -1,0 +1,77 @@
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_wasm_tune.errors import RuntimeCacheError
+from pytest_wasm_tune.toolchain import cache
+
+
+def test_cache_key_is_readable_and_sensitive_to_every_input() -> None:
+    base = cache.cache_key("0.27.0", "3.1.6", {"cflags": ["-O3"]}, {"a.h": b"x"})
+    assert base.startswith("tvm-0.27.0_emcc-3.1.6_")
+    variants = {
+        cache.cache_key("0.28.0", "3.1.6", {"cflags": ["-O3"]}, {"a.h": b"x"}),
+        cache.cache_key("0.27.0", "3.1.7", {"cflags": ["-O3"]}, {"a.h": b"x"}),
+        cache.cache_key("0.27.0", "3.1.6", {"cflags": ["-O2"]}, {"a.h": b"x"}),
+        cache.cache_key("0.27.0", "3.1.6", {"cflags": ["-O3"]}, {"a.h": b"y"}),
+        cache.cache_key("0.27.0", "3.1.6", {"cflags": ["-O3"]}, {"b.h": b"x"}),
+    }
+    assert base not in variants and len(variants) == 5
+    assert base == cache.cache_key("0.27.0", "3.1.6", {"cflags": ["-O3"]}, {"a.h": b"x"})
+
+
+def test_cache_root_honours_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WASM_TUNE_CACHE_DIR", str(tmp_path))
+    assert cache.cache_root() == tmp_path
+    monkeypatch.delenv("WASM_TUNE_CACHE_DIR")
+    assert cache.cache_root().name == "pytest-wasm-tune"
+
+
+def _hold_lock(path: str, marker: str, hold_s: float) -> None:
+    with cache.file_lock(Path(path)):
+        Path(marker).write_text(str(time.monotonic()))
+        time.sleep(hold_s)
+        Path(marker).write_text(Path(marker).read_text() + f" {time.monotonic()}")
+
+
+def test_lock_serialises_processes_and_reports_waiting(tmp_path: Path) -> None:
+    lock, marker = tmp_path / "build.lock", tmp_path / "marker"
+    holder = multiprocessing.get_context("spawn").Process(
+        target=_hold_lock, args=(str(lock), str(marker), 1.0)
+    )
+    holder.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists():
+            assert time.monotonic() < deadline, "holder never took the lock"
+            time.sleep(0.01)
+        waited: list[bool] = []
+        with cache.file_lock(lock, on_wait=lambda: waited.append(True)):
+            acquired = time.monotonic()
+            released = float(marker.read_text().split()[1])
+    finally:
+        holder.join(30)
+    assert waited == [True]
+    assert acquired >= released
+
+
+def test_manifest_round_trip_and_broken_cache_messages(tmp_path: Path) -> None:
+    (tmp_path / "wasm").mkdir()
+    (tmp_path / "wasm/a.o").write_bytes(b"object")
+    assert cache.Manifest.load(tmp_path) is None
+    cache.Manifest.record(tmp_path, ["wasm/a.o"], {"build_s": 1.0})
+    manifest = cache.Manifest.load(tmp_path)
+    assert manifest is not None and manifest.info == {"build_s": 1.0}
+    manifest.verify(tmp_path)
+
+    (tmp_path / "wasm/a.o").write_bytes(b"changed")
+    with pytest.raises(RuntimeCacheError, match=r"a.o does not match .*Fix: python -m pytest_wasm_tune runtime --rebuild"):
+        manifest.verify(tmp_path)
+    (tmp_path / "wasm/a.o").unlink()
+    with pytest.raises(RuntimeCacheError, match=r"a.o is missing.*rm -rf"):
+        manifest.verify(tmp_path)
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(RuntimeCacheError, match="unreadable manifest.json"):
+        cache.Manifest.load(tmp_path)

@@ -1,0 +1,44 @@
+import threading
+import time
+
+import pytest
+
+from pytest_wasm_tune.errors import RemoteCallError
+from pytest_wasm_tune.remote import Measurement, call_with_timeout, stage_reference
+
+
+def test_returns_the_value() -> None:
+    assert call_with_timeout(lambda: 42, 5, lambda: None, "answer") == 42
+
+
+def test_errors_are_wrapped_with_what_failed() -> None:
+    def boom() -> None:
+        raise ValueError("kaputt")
+
+    with pytest.raises(RemoteCallError, match="loading failed: kaputt"):
+        call_with_timeout(boom, 5, lambda: None, "loading")
+
+
+def test_a_hang_calls_the_unblocker_then_raises() -> None:
+    release = threading.Event()
+    unblocked: list[bool] = []
+
+    def unblock() -> None:
+        unblocked.append(True)
+        release.set()
+
+    started = time.monotonic()
+    with pytest.raises(RemoteCallError, match="measuring did not return within 0.2 s"):
+        call_with_timeout(lambda: release.wait(30), 0.2, unblock, "measuring")
+    assert unblocked == [True]
+    assert time.monotonic() - started < 5
+
+
+def test_measurement_statistics() -> None:
+    m = Measurement(4, (1.0, 3.0, 2.0))
+    assert m.median_s == 2.0
+    assert m.spread == pytest.approx(1.0)
+
+
+def test_stage_reference_format() -> None:
+    assert stage_reference("ab" * 32) == bytearray(b"wasm-tune-stage:" + b"ab" * 32)

@@ -1,0 +1,347 @@
+// Unit tests of the page's pure logic: `cd web && npm test` (node's built-in test runner).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import * as core from "../page/wasm_tune_core.js";
+
+const F32 = core.parseDType("float32");
+const F64 = core.parseDType("float64");
+const F16 = core.parseDType("float16");
+const BF16 = core.parseDType("bfloat16");
+
+describe("parsePageParams", () => {
+  it("reads key and proxy", () => {
+    const p = core.parsePageParams("?key=wasm-1&proxy=ws%3A%2F%2F127.0.0.1%3A9000%2Fws");
+    assert.deepEqual(p, { key: "wasm-1", proxyUrl: "ws://127.0.0.1:9000/ws" });
+  });
+  it("rejects a missing key, a missing proxy and a non-websocket proxy", () => {
+    assert.throws(() => core.parsePageParams("?proxy=ws://h/ws"), /key/);
+    assert.throws(() => core.parsePageParams("?key=k"), /proxy/);
+    assert.throws(() => core.parsePageParams("?key=k&proxy=http://h/ws"), /ws:\/\//);
+    assert.throws(() => core.parsePageParams("?key=k&proxy=nonsense"), /not a URL/);
+  });
+});
+
+describe("parseStageRef", () => {
+  const sha = "ab".repeat(32);
+  const bytes = (s) => new TextEncoder().encode(s);
+
+  it("accepts the prefix plus a sha256 digest, as bytes or string", () => {
+    const expected = { sha256: sha, path: `/stage/${sha}.wasm` };
+    assert.deepEqual(core.parseStageRef(bytes(core.STAGE_PREFIX + sha)), expected);
+    assert.deepEqual(core.parseStageRef(core.STAGE_PREFIX + sha), expected);
+    assert.deepEqual(core.parseStageRef(bytes(core.STAGE_PREFIX + sha).buffer), expected);
+  });
+  it("lower-cases the digest", () => {
+    assert.equal(core.parseStageRef(core.STAGE_PREFIX + sha.toUpperCase()).sha256, sha);
+  });
+  it("returns null for real wasm bytes and other data", () => {
+    const wasm = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+    assert.equal(core.parseStageRef(wasm), null);
+    assert.equal(core.parseStageRef(new Uint8Array(0)), null);
+    assert.equal(core.parseStageRef("rpc.WasmSession"), null);
+    assert.equal(core.parseStageRef(undefined), null);
+  });
+  it("rejects a malformed digest clearly", () => {
+    for (const bad of ["", "abc", sha.slice(1), sha + "0", "zz" + sha.slice(2), "../" + sha.slice(3)]) {
+      assert.throws(() => core.parseStageRef(bytes(core.STAGE_PREFIX + bad)), /64 hex/);
+    }
+    assert.throws(() => core.parseStageRef(bytes(core.STAGE_PREFIX + "a".repeat(1000))), /too long/);
+  });
+  it("recognises wasm binaries and formats digests", () => {
+    assert.ok(core.isWasmBinary(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])));
+    assert.ok(!core.isWasmBinary(bytes(core.STAGE_PREFIX + sha)));
+    assert.equal(core.toHex(new Uint8Array([0, 15, 255])), "000fff");
+  });
+});
+
+describe("backoffDelayMs", () => {
+  it("reconnects at once after a served session, then backs off 0.2 s to 2 s", () => {
+    const delays = [0, 1, 2, 3, 4, 5, 6, 20].map((n) => core.backoffDelayMs(n));
+    assert.deepEqual(delays, [0, 200, 400, 800, 1600, 2000, 2000, 2000]);
+  });
+  it("accepts a custom schedule", () => {
+    assert.equal(core.backoffDelayMs(3, { initialMs: 10, maxMs: 1000, factor: 3 }), 90);
+  });
+});
+
+describe("calibration", () => {
+  it("calibrateNumber reaches the minimum repeat duration", () => {
+    assert.equal(core.calibrateNumber(0.3, 40), 134);
+    assert.equal(core.calibrateNumber(50, 40), 1);
+    assert.equal(core.calibrateNumber(0.5, 0), 1);
+    assert.equal(core.calibrateNumber(1e-9, 40, 1000), 1000);
+    assert.equal(core.calibrateNumber(0, 40, 777), 777);
+    for (const perCall of [0.001, 0.013, 0.7, 3.3, 39.9]) {
+      const n = core.calibrateNumber(perCall, 40);
+      assert.ok(n * perCall >= 40 && (n - 1) * perCall < 40, `perCall=${perCall} n=${n}`);
+    }
+  });
+  it("nextCalibrationNumber scales to the target with margin, always grows, stays capped", () => {
+    assert.equal(core.nextCalibrationNumber(2, 0, 40), 16);
+    assert.equal(core.nextCalibrationNumber(8, 5, 40), 71);
+    assert.equal(core.nextCalibrationNumber(100, 39, 40), 113);
+    assert.equal(core.nextCalibrationNumber(10, 1000, 40), 11);
+    assert.equal(core.nextCalibrationNumber(500, 0, 40, 1000), 1000);
+  });
+});
+
+/** A kernel of fixed cost seen through a clock quantised to `tickMs`. */
+function fakeKernel(perCallMs, tickMs, { warmupExtraMs = [] } = {}) {
+  const calls = [];
+  let firstCalls = [...warmupExtraMs];
+  return {
+    calls,
+    timeBatch(n) {
+      calls.push(n);
+      let ms = n * perCallMs;
+      if (firstCalls.length) ms += firstCalls.shift();
+      return Math.floor(ms / tickMs) * tickMs;
+    },
+  };
+}
+
+describe("runMeasurement", () => {
+  const yieldToLoop = async () => {};
+  const base = { yieldToLoop, repeat: 3, minRepeatMs: 40, warmup: 3 };
+
+  it("runs warm-up, calibrates number from it, checks it and times each repeat", async () => {
+    const k = fakeKernel(0.5, 0.005, { warmupExtraMs: [3, 1] });
+    const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: 0 });
+    assert.equal(r.number, 80);
+    assert.equal(r.timesS.length, 3);
+    for (const t of r.timesS) assert.ok(Math.abs(t - 0.0005) < 1e-9);
+    assert.equal(r.warmupS.length, 3);
+    assert.ok(r.warmupS[0] > r.warmupS[2]);
+    assert.deepEqual(k.calls, [1, 1, 1, 80, 80, 80, 80]);
+    assert.deepEqual(r.calibrationMs, [40]);
+  });
+
+  it("recovers when the warm-up call was far slower than steady state", async () => {
+    // First call 0.2 ms (lazy compilation), then 0.3 us per call: the guess of 200 calls is
+    // checked and scaled up until a batch lasts 40 ms.
+    const k = fakeKernel(0.0003, 0.005, { warmupExtraMs: [0.2] });
+    const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: 0, warmup: 1 });
+    assert.ok(r.number * 0.0003 >= 40, `number=${r.number}`);
+    assert.ok(r.number * 0.0003 < 40 * 1.3, `number=${r.number}`);
+    assert.ok(r.calibrationMs.at(-1) >= 40);
+    assert.ok(r.calibrationMs.length <= 4);
+    for (const t of r.timesS) assert.ok(Math.abs(t - 3e-7) / 3e-7 < 0.01);
+  });
+
+  it("calibrates a call below the timer resolution", async () => {
+    const k = fakeKernel(0.0004, 0.1);
+    const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: -1, warmup: 1 });
+    assert.ok(r.number * 0.0004 >= 40 * 0.99, `number=${r.number}`);
+    for (const t of r.timesS) assert.ok(Math.abs(t - 4e-7) / 4e-7 < 0.01);
+  });
+
+  it("keeps an explicit number and runs at least one warm-up", async () => {
+    const k = fakeKernel(1, 0.005);
+    const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: 7, repeat: 2, warmup: 0 });
+    assert.equal(r.number, 7);
+    assert.deepEqual(k.calls, [1, 7, 7]);
+    assert.deepEqual(r.calibrationMs, []);
+  });
+
+  it("uses number 1 without a minimum repeat duration", async () => {
+    const k = fakeKernel(0.01, 0.005);
+    const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: 0, minRepeatMs: 0, warmup: 1 });
+    assert.equal(r.number, 1);
+    assert.deepEqual(k.calls, [1, 1, 1, 1]);
+  });
+
+  it("caps number and the calibration rounds", async () => {
+    const k = fakeKernel(0.001, 0.005);
+    const r = await core.runMeasurement({
+      ...base, timeBatch: k.timeBatch, number: 0, repeat: 1, minRepeatMs: 1e6, warmup: 1, maxNumber: 5000,
+    });
+    assert.equal(r.number, 5000);
+    const frozen = { timeBatch: (n) => (n === 1 ? 1 : 0) }; // a clock that stops moving
+    const r2 = await core.runMeasurement({ ...base, ...frozen, number: 0, repeat: 1, warmup: 1 });
+    assert.equal(r2.number, core.MAX_NUMBER);
+    const stuck = { timeBatch: (n) => (n === 1 ? 1 : 39.6) }; // batches never reach 40 ms
+    const r3 = await core.runMeasurement({ ...base, ...stuck, number: 0, repeat: 1, warmup: 1 });
+    assert.equal(r3.calibrationMs.length, core.MAX_CALIBRATION_ROUNDS);
+  });
+
+  it("yields to the event loop after every call batch", async () => {
+    let yields = 0;
+    const k = fakeKernel(1, 0.005);
+    await core.runMeasurement({
+      ...base, timeBatch: k.timeBatch, yieldToLoop: async () => void yields++, number: 2, repeat: 4, warmup: 2,
+    });
+    assert.equal(yields, 6);
+  });
+
+  it("rejects invalid arguments and propagates kernel errors", async () => {
+    const k = fakeKernel(1, 0.005);
+    const ok = { ...base, timeBatch: k.timeBatch, number: 1, repeat: 1, minRepeatMs: 1, warmup: 1 };
+    await assert.rejects(core.runMeasurement({ ...ok, repeat: 0 }), /repeat/);
+    await assert.rejects(core.runMeasurement({ ...ok, warmup: 1.5 }), /warmup/);
+    await assert.rejects(core.runMeasurement({ ...ok, number: NaN }), /number/);
+    const failing = { ...ok, timeBatch: () => { throw new Error("kernel failed"); } };
+    await assert.rejects(core.runMeasurement(failing), /kernel failed/);
+  });
+});
+
+describe("measureTimerResolution", () => {
+  it("finds the smallest non-zero step of a quantised clock", () => {
+    let t = 0;
+    const now = () => Math.floor((t += 0.0013) / 0.005) * 0.005;
+    assert.ok(Math.abs(core.measureTimerResolution(now) - 0.005) < 1e-9);
+  });
+  it("returns 0 for a clock that never moves", () => {
+    assert.equal(core.measureTimerResolution(() => 5, { maxSamples: 1000 }), 0);
+  });
+});
+
+describe("result JSON", () => {
+  it("shapes measure, ok, error and info results", () => {
+    assert.deepEqual(JSON.parse(core.measureResult({ number: 3, timesS: [1e-3], warmupS: [2e-3] })), {
+      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3],
+    });
+    assert.deepEqual(JSON.parse(core.okResult()), { ok: true });
+    assert.deepEqual(JSON.parse(core.errorResult(new Error("boom"))), { ok: false, error: "boom" });
+    assert.deepEqual(JSON.parse(core.errorResult(new TypeError("bad"))), { ok: false, error: "TypeError: bad" });
+    assert.deepEqual(JSON.parse(core.errorResult("plain")), { ok: false, error: "plain" });
+    const trap = new WebAssembly.RuntimeError("memory access out of bounds");
+    assert.deepEqual(JSON.parse(core.errorResult(trap)), {
+      ok: false, error: "RuntimeError: memory access out of bounds", trap: true,
+    });
+    const info = JSON.parse(core.infoResult({
+      userAgent: "UA", crossOriginIsolated: true, timerResolutionMs: 0.005, hardwareConcurrency: 2,
+    }));
+    assert.deepEqual(info, {
+      userAgent: "UA", crossOriginIsolated: true, timerResolution_ms: 0.005, hardwareConcurrency: 2,
+      protocol: core.PROTOCOL_VERSION,
+    });
+  });
+  it("reports a real wasm trap as a trap", () => {
+    // (module (func (export "f") unreachable))
+    const bytes = new Uint8Array([
+      0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 5, 1, 3, 0, 0, 11,
+    ]);
+    const f = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f;
+    let caught;
+    try { f(); } catch (err) { caught = err; }
+    const out = JSON.parse(core.errorResult(caught));
+    assert.equal(out.trap, true);
+    assert.match(out.error, /^RuntimeError: unreachable/);
+  });
+});
+
+describe("random generators", () => {
+  it("mulberry32 matches reference outputs (also reproduced in Python)", () => {
+    const next = core.mulberry32(core.streamSeed(42, 1));
+    assert.deepEqual([next(), next(), next()], [2048288538, 2939398911, 110972453]);
+    assert.equal(core.streamSeed(-1, 3), 3668340010);
+    assert.equal(core.streamSeed(2n ** 40n + 5n, 0), 5);
+    assert.equal(core.streamSeed(2 ** 32 + 7, 0), 7);
+  });
+  it("is deterministic per seed and index, distinct across them", () => {
+    assert.deepEqual(core.randomValues(F32, 64, 7, 0), core.randomValues(F32, 64, 7, 0));
+    assert.notDeepEqual(core.randomValues(F32, 64, 7, 0), core.randomValues(F32, 64, 7, 1));
+    assert.notDeepEqual(core.randomValues(F32, 64, 7, 0), core.randomValues(F32, 64, 8, 0));
+    assert.deepEqual(core.randomValues(F32, 5, 42, 0), [
+      0.20220744609832764, -0.10341894626617432, 0.7049314975738525, 0.33946800231933594, -0.6503722667694092,
+    ]);
+  });
+  it("floats are uniform in [-1, 1) and exact in their type", () => {
+    for (const [dtype, roundtrip] of [
+      [F64, (v) => v],
+      [F32, Math.fround],
+      [F16, (v) => core.float16Value(core.float16Bits(v))],
+      [BF16, (v) => core.bfloat16Value(core.bfloat16Bits(v))],
+    ]) {
+      const vals = core.randomValues(dtype, 20000, 3, 2);
+      let sum = 0;
+      for (const v of vals) {
+        assert.ok(v >= -1 && v < 1, `${core.dtypeName(dtype)} ${v}`);
+        assert.equal(roundtrip(v), v);
+        sum += v;
+      }
+      assert.ok(Math.abs(sum / vals.length) < 0.03, `${core.dtypeName(dtype)} mean ${sum / vals.length}`);
+      assert.ok(Math.min(...vals) < -0.99 && Math.max(...vals) > 0.99);
+    }
+  });
+  it("integers stay in small ranges, bools in {0, 1}", () => {
+    for (const name of ["int8", "int16", "int32", "int64"]) {
+      const vals = core.randomValues(core.parseDType(name), 4000, 1);
+      assert.equal(Math.min(...vals), -8);
+      assert.equal(Math.max(...vals), 7);
+      assert.ok(vals.every(Number.isInteger));
+    }
+    for (const name of ["uint8", "uint16", "uint32", "uint64"]) {
+      const vals = core.randomValues(core.parseDType(name), 4000, 1);
+      assert.equal(Math.min(...vals), 0);
+      assert.equal(Math.max(...vals), 15);
+    }
+    for (const name of ["bool", "uint1"]) {
+      assert.deepEqual([...new Set(core.randomValues(core.parseDType(name), 1000, 1))].sort(), [0, 1]);
+    }
+  });
+  it("fillRandomBytes writes randomValues little-endian", () => {
+    const cases = [
+      ["float32", (b) => Array.from(new Float32Array(b.buffer))],
+      ["float64", (b) => Array.from(new Float64Array(b.buffer))],
+      ["int8", (b) => Array.from(new Int8Array(b.buffer))],
+      ["int32", (b) => Array.from(new Int32Array(b.buffer))],
+      ["uint16", (b) => Array.from(new Uint16Array(b.buffer))],
+      ["int64", (b) => Array.from(new BigInt64Array(b.buffer), Number)],
+      ["float16", (b) => Array.from(new Uint16Array(b.buffer), core.float16Value)],
+      ["bfloat16", (b) => Array.from(new Uint16Array(b.buffer), core.bfloat16Value)],
+      ["bool", (b) => Array.from(b)],
+      ["float32x4", (b) => Array.from(new Float32Array(b.buffer))],
+    ];
+    for (const [name, decode] of cases) {
+      const dtype = core.parseDType(name);
+      const count = 37 * dtype.lanes;
+      const bytes = new Uint8Array(count * core.scalarCodec(dtype).bytes);
+      assert.equal(core.fillRandomBytes(bytes, dtype, 99, 4), count);
+      assert.deepEqual(decode(bytes), core.randomValues(dtype, count, 99, 4), name);
+    }
+  });
+  it("fills through a view with an offset into a larger buffer", () => {
+    const buf = new Uint8Array(64).fill(0xee);
+    core.fillRandomBytes(buf.subarray(8, 24), F32, 5);
+    assert.deepEqual(Array.from(buf.subarray(0, 8)), new Array(8).fill(0xee));
+    assert.deepEqual(Array.from(buf.subarray(24)), new Array(40).fill(0xee));
+    assert.deepEqual(Array.from(new Float32Array(buf.buffer, 8, 4)), core.randomValues(F32, 4, 5));
+  });
+  it("rejects unsupported dtypes and ragged buffers", () => {
+    assert.throws(() => core.scalarCodec(core.parseDType("float8")), /does not support/);
+    assert.throws(() => core.scalarCodec({ code: 3, bits: 64, lanes: 1 }), /does not support/);
+    assert.throws(() => core.parseDType("complex64"), /unsupported dtype/);
+    assert.throws(() => core.fillRandomBytes(new Uint8Array(6), F32, 1), /whole number/);
+  });
+  it("float16 and bfloat16 conversions round to nearest even", () => {
+    assert.equal(core.float16Bits(1), 0x3c00);
+    assert.equal(core.float16Bits(-2), 0xc000);
+    assert.equal(core.float16Bits(65504), 0x7bff);
+    assert.equal(core.float16Bits(65520), 0x7c00);
+    assert.equal(core.float16Bits(2 ** -24), 0x0001);
+    assert.equal(core.float16Bits(2 ** -25), 0x0000);
+    assert.equal(core.float16Bits(1 + 2 ** -11), 0x3c00);
+    assert.equal(core.float16Bits(1 + 3 * 2 ** -11), 0x3c02);
+    assert.ok(Number.isNaN(core.float16Value(core.float16Bits(NaN))));
+    assert.equal(core.bfloat16Bits(1), 0x3f80);
+    assert.equal(core.bfloat16Bits(-0.5), 0xbf00);
+    assert.equal(core.bfloat16Value(0x3f80), 1);
+  });
+});
+
+describe("encodeRpcException", () => {
+  it("encodes a kException packet with one raw-string argument", () => {
+    const packet = core.encodeRpcException("bad é");
+    const dv = new DataView(packet.buffer);
+    const text = new TextEncoder().encode("bad é");
+    assert.equal(packet.length, 28 + text.length);
+    assert.equal(dv.getBigUint64(0, true), BigInt(20 + text.length));
+    assert.equal(dv.getInt32(8, true), 5);
+    assert.equal(dv.getInt32(12, true), 1);
+    assert.equal(dv.getInt32(16, true), 8);
+    assert.equal(dv.getBigUint64(20, true), BigInt(text.length));
+    assert.deepEqual(packet.subarray(28), text);
+  });
+});
