@@ -39,9 +39,15 @@ class BrowserDevice:
     def name(self) -> str:
         return self.browser.name
 
-    def session(self, module: bytes | bytearray, call_timeout_s: float = defaults.REMOTE_CALL_TIMEOUT_S) -> BrowserSession:
+    def session(
+        self, module: bytes | bytearray, call_timeout_s: float = defaults.REMOTE_CALL_TIMEOUT_S
+    ) -> BrowserSession:
         return BrowserSession(
-            self.tracker_address, self.key, module, on_hang=self.restart, call_timeout_s=call_timeout_s
+            self.tracker_address,
+            self.key,
+            module,
+            on_hang=self.restart,
+            call_timeout_s=call_timeout_s,
         )
 
     def healthy(self, wait_s: float = 2.0) -> bool:

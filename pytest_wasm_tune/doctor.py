@@ -31,7 +31,9 @@ def _check_packages() -> str:
         except importlib.metadata.PackageNotFoundError as err:
             raise WasmTuneError(f"{dist} is not installed. Fix: make setup") from err
         if installed != version:
-            raise WasmTuneError(f"{dist} {installed} is installed, {version} is required. Fix: make setup")
+            raise WasmTuneError(
+                f"{dist} {installed} is installed, {version} is required. Fix: make setup"
+            )
         found.append(f"{dist} {installed}")
     return ", ".join(found)
 
@@ -51,7 +53,9 @@ def _check_web_packages() -> str:
 
 def _check_chromium() -> str:
     check_chromium()
-    out = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        ["/usr/bin/chromium", "--version"], capture_output=True, text=True, timeout=30
+    )
     return out.stdout.strip() or "chromium present"
 
 

@@ -22,7 +22,9 @@ def as_system_lib_module(func_or_mod: Any, name: str = "main") -> Any:
     """An IRModule with `system_lib_prefix` set (required to load it from tvmjs's system lib)."""
     import tvm
 
-    mod = func_or_mod if isinstance(func_or_mod, tvm.IRModule) else tvm.IRModule({name: func_or_mod})
+    mod = (
+        func_or_mod if isinstance(func_or_mod, tvm.IRModule) else tvm.IRModule({name: func_or_mod})
+    )
     return mod.with_attr("system_lib_prefix", defaults.SYSTEM_LIB_PREFIX)
 
 

@@ -39,7 +39,9 @@ class Measurement:
         return (max(self.times_s) - min(self.times_s)) / self.median_s if self.median_s else 0.0
 
 
-def call_with_timeout(fn: Callable[[], Any], timeout_s: float, on_timeout: Callable[[], None], what: str) -> Any:
+def call_with_timeout(
+    fn: Callable[[], Any], timeout_s: float, on_timeout: Callable[[], None], what: str
+) -> Any:
     """Run `fn` in a helper thread; after `timeout_s`, call `on_timeout` (which must unblock it,
     e.g. by reloading the page so its websocket closes) and raise RemoteCallError."""
     box: dict[str, Any] = {}
@@ -135,7 +137,9 @@ class BrowserSession:
 
     def run(self, func_name: str, args: Sequence[Any]) -> None:
         """Call a kernel of the module's system library once."""
-        self.call(lambda: self.remote.system_lib().get_function(func_name)(*args), f"running {func_name}")
+        self.call(
+            lambda: self.remote.system_lib().get_function(func_name)(*args), f"running {func_name}"
+        )
 
     def _page_call(self, name: str, *args: Any) -> dict:
         result = self.call(lambda: self.remote.get_function(name)(*args), name)

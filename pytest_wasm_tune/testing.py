@@ -1,8 +1,8 @@
 """A whole local stack in one context manager: runtime, tracker, page server, proxy, Chromium.
 
-    with LocalStack() as stack:
-        with stack.session(wasm_bytes) as session:
-            ...
+with LocalStack() as stack:
+    with stack.session(wasm_bytes) as session:
+        ...
 """
 
 from __future__ import annotations
@@ -41,16 +41,22 @@ class LocalStack:
         try:
             self.runtime = ensure_web_runtime()
             self.linker = KernelLinker(self.runtime)
-            stage_dir = self._stage_dir or Path(self._stack.enter_context(tempfile.TemporaryDirectory()))
+            stage_dir = self._stage_dir or Path(
+                self._stack.enter_context(tempfile.TemporaryDirectory())
+            )
             self.stage_dir = stage_dir
             self.tracker = self._stack.enter_context(TrackerService())
-            self.page_server = self._stack.enter_context(PageServer(page_assets(self.runtime), stage_dir))
+            self.page_server = self._stack.enter_context(
+                PageServer(page_assets(self.runtime), stage_dir)
+            )
             self.proxy = self._stack.enter_context(
                 ProxyService(self.tracker.address, allowed_origins=[self.page_server.origin])
             )
             url = self.page_server.page_url(self.key, self.proxy.ws_url)
             self.browser = self._stack.enter_context(ChromiumBrowser(url, self._registered))
-            self.device = BrowserDevice(self.browser, self.tracker.address, self.key, self._registered)
+            self.device = BrowserDevice(
+                self.browser, self.tracker.address, self.key, self._registered
+            )
         except BaseException:
             self._stack.close()
             raise

@@ -1,6 +1,6 @@
 """Tune one task on one browser with MetaSchedule (XGBoost cost model); never imports pytest.
 
-    result = tune(TuneTask.from_prim_func(func, "matmul256"), device, linker, work_dir, trials=64)
+result = tune(TuneTask.from_prim_func(func, "matmul256"), device, linker, work_dir, trials=64)
 """
 
 from __future__ import annotations
@@ -38,10 +38,16 @@ class TuneTask:
         import tvm
         from tvm.s_tir.analysis import estimate_tir_flops
 
-        mod = func_or_mod if isinstance(func_or_mod, tvm.IRModule) else tvm.IRModule({"main": func_or_mod})
+        mod = (
+            func_or_mod
+            if isinstance(func_or_mod, tvm.IRModule)
+            else tvm.IRModule({"main": func_or_mod})
+        )
         if len(mod.functions_items()) != 1:
-            raise ValueError(f"task {name!r} must hold exactly one PrimFunc, got {len(mod.functions_items())}")
-        (gvar, func), = mod.functions_items()
+            raise ValueError(
+                f"task {name!r} must hold exactly one PrimFunc, got {len(mod.functions_items())}"
+            )
+        ((gvar, func),) = mod.functions_items()
         if gvar.name_hint != "main":
             mod = tvm.IRModule({"main": func.with_attr("global_symbol", "main")})
         return cls(name, mod, float(estimate_tir_flops(mod)))
@@ -117,7 +123,11 @@ class TuneResult:
 
 def database_paths(work_dir: Path, task: TuneTask, browser: str) -> tuple[Path, Path, Path]:
     directory = work_dir / task.slug / browser
-    return directory, directory / "database_workload.json", directory / "database_tuning_record.json"
+    return (
+        directory,
+        directory / "database_workload.json",
+        directory / "database_tuning_record.json",
+    )
 
 
 def _run_secs(record: Any) -> list[float]:
@@ -134,7 +144,13 @@ def recorded_measurements(database: Any) -> dict[int, list[float]]:
     return recorded
 
 
-def _make_callbacks(task: TuneTask, options: TuneOptions, recorded: dict, progress: Callable[[ProgressEvent], None] | None, started: float) -> list:
+def _make_callbacks(
+    task: TuneTask,
+    options: TuneOptions,
+    recorded: dict,
+    progress: Callable[[ProgressEvent], None] | None,
+    started: float,
+) -> list:
     from tvm.s_tir.meta_schedule.database import TuningRecord
     from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback, UpdateCostModel
     from tvm.s_tir.meta_schedule.utils import derived_object
@@ -145,18 +161,24 @@ def _make_callbacks(task: TuneTask, options: TuneOptions, recorded: dict, progre
     class RecordAndReport(PyMeasureCallback):
         """Commit new measurements to the database as they arrive; report progress."""
 
-        def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results) -> None:
+        def apply(
+            self, task_scheduler, task_id, measure_candidates, builder_results, runner_results
+        ) -> None:
             database = task_scheduler.database_
             ctx = task_scheduler.tasks_[task_id].ctx
             workload = database.commit_workload(ctx.mod)
             batch_best: float | None = None
-            for candidate, built, ran in zip(measure_candidates, builder_results, runner_results, strict=True):
+            for candidate, built, ran in zip(
+                measure_candidates, builder_results, runner_results, strict=True
+            ):
                 failed = built.error_msg is not None or ran.error_msg is not None
                 secs = [ERROR_RUN_SECS] if failed else [float(s) for s in ran.run_secs]
                 key = candidate_key(candidate.sch.mod)
                 if key not in recorded:
                     database.commit_tuning_record(
-                        TuningRecord(candidate.sch.trace, workload, secs, ctx.target, candidate.args_info)
+                        TuningRecord(
+                            candidate.sch.trace, workload, secs, ctx.target, candidate.args_info
+                        )
                     )
                     recorded[key] = secs
                 if not failed:
@@ -168,8 +190,12 @@ def _make_callbacks(task: TuneTask, options: TuneOptions, recorded: dict, progre
             if progress is not None:
                 progress(
                     ProgressEvent(
-                        task.name, state["done"], options.trials, task.gflops(batch_best),
-                        task.gflops(state["best_s"]), time.monotonic() - started,
+                        task.name,
+                        state["done"],
+                        options.trials,
+                        task.gflops(batch_best),
+                        task.gflops(state["best_s"]),
+                        time.monotonic() - started,
                     )
                 )
 
@@ -208,7 +234,8 @@ def tune(
         default_s, default_correct = _measure_default(task, builder, runner, target)
         trial_log.clear()
         runner.best_verified_s = min(
-            (statistics.median(s) for s in recorded.values() if s != [ERROR_RUN_SECS]), default=float("inf")
+            (statistics.median(s) for s in recorded.values() if s != [ERROR_RUN_SECS]),
+            default=float("inf"),
         )
         measured_before = runner.measured
         with phases.timed("search"):
@@ -252,7 +279,9 @@ def tune(
     )
 
 
-def _build_and_run(builder: WasmBatchBuilder, runner: BrowserRunner, mod: Any, target: Any) -> tuple[float | None, str | None]:
+def _build_and_run(
+    builder: WasmBatchBuilder, runner: BrowserRunner, mod: Any, target: Any
+) -> tuple[float | None, str | None]:
     from tvm.s_tir.meta_schedule.arg_info import ArgInfo
     from tvm.s_tir.meta_schedule.builder import BuilderInput
     from tvm.s_tir.meta_schedule.runner import RunnerInput
@@ -268,7 +297,9 @@ def _build_and_run(builder: WasmBatchBuilder, runner: BrowserRunner, mod: Any, t
     return statistics.median(_run_secs(result)), None
 
 
-def _measure_default(task: TuneTask, builder: WasmBatchBuilder, runner: BrowserRunner, target: Any) -> tuple[float | None, bool]:
+def _measure_default(
+    task: TuneTask, builder: WasmBatchBuilder, runner: BrowserRunner, target: Any
+) -> tuple[float | None, bool]:
     """The task's schedule as written (untuned), measured and verified the same way."""
     builder.recorded = {}  # the default is measured on every run, not taken from the database
     try:
@@ -278,7 +309,9 @@ def _measure_default(task: TuneTask, builder: WasmBatchBuilder, runner: BrowserR
     return seconds, error is None
 
 
-def _final_check(task: TuneTask, database: Any, builder: WasmBatchBuilder, runner: BrowserRunner, target: Any) -> tuple[float | None, bool, str | None]:
+def _final_check(
+    task: TuneTask, database: Any, builder: WasmBatchBuilder, runner: BrowserRunner, target: Any
+) -> tuple[float | None, bool, str | None]:
     """Rebuild the database's best candidate, verify it again and report its recorded time."""
     workload = database.commit_workload(task.mod)
     top = [r for r in database.get_top_k(workload, 1) if _run_secs(r) != [ERROR_RUN_SECS]]
@@ -288,7 +321,9 @@ def _final_check(task: TuneTask, database: Any, builder: WasmBatchBuilder, runne
     runner.best_verified_s = float("inf")  # force verification
     builder.recorded = {}
     try:
-        _seconds, error = _build_and_run(builder, runner, record.as_measure_candidate().sch.mod, target)
+        _seconds, error = _build_and_run(
+            builder, runner, record.as_measure_candidate().sch.mod, target
+        )
     finally:
         builder.recorded = runner.recorded
     return statistics.median(_run_secs(record)), error is None, str(record.trace)

@@ -19,7 +19,9 @@ os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must not try to 
 os.environ.setdefault("SE_AVOID_STATS", "true")
 
 
-def check_chromium(binary: Path = defaults.CHROMIUM_BINARY, driver: Path = defaults.CHROMEDRIVER_BINARY) -> None:
+def check_chromium(
+    binary: Path = defaults.CHROMIUM_BINARY, driver: Path = defaults.CHROMEDRIVER_BINARY
+) -> None:
     """Raise BrowserError naming the fix if the browser or its driver is missing."""
     for path, what in ((binary, "Chromium"), (driver, "ChromeDriver")):
         if not os.access(path, os.X_OK):
@@ -76,7 +78,9 @@ class ChromiumBrowser:
             options.add_argument(flag)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         try:
-            self._driver = webdriver.Chrome(options=options, service=Service(str(self._driver_path)))
+            self._driver = webdriver.Chrome(
+                options=options, service=Service(str(self._driver_path))
+            )
         except WebDriverException as err:
             self.stop()
             raise BrowserError(f"Chromium did not start: {err.msg}. Check: {CHROMIUM_FIX}") from err

@@ -96,7 +96,11 @@ class WasmBatchBuilder(PyBuilder):
         def compile_one(item: tuple[int, str, Any]) -> tuple[int, str, list[Path] | str]:
             index, symbol, build_input = item
             try:
-                return index, symbol, compile_object(build_input.mod, build_input.target, symbol, tmp)
+                return (
+                    index,
+                    symbol,
+                    compile_object(build_input.mod, build_input.target, symbol, tmp),
+                )
             except Exception as err:
                 return index, symbol, f"wasm build failed: {type(err).__name__}: {err}"
 

@@ -46,7 +46,9 @@ class MeasureConfig:
     warmup: int = defaults.MEASURE_WARMUP
     call_timeout_s: float = defaults.REMOTE_CALL_TIMEOUT_S
     push_bytes: bool = False  # send modules over the RPC session instead of staging
-    tolerances: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
+    tolerances: Mapping[str, tuple[float, float]] = field(
+        default_factory=lambda: dict(DEFAULT_TOLERANCES)
+    )
 
 
 @dataclass
@@ -112,7 +114,9 @@ class BrowserRunner(PyRunner):
         self.on_trial = on_trial
         self.best_verified_s = float("inf")
         self.measured = 0
-        self._jobs: queue.Queue[tuple[str, list[_Item], list[tuple[tuple[int, ...], str]]] | None] = queue.Queue()
+        self._jobs: queue.Queue[
+            tuple[str, list[_Item], list[tuple[tuple[int, ...], str]]] | None
+        ] = queue.Queue()
         self._worker = threading.Thread(target=self._work, name="wasm-tune-runner", daemon=True)
         self._worker.start()
 
@@ -130,7 +134,8 @@ class BrowserRunner(PyRunner):
             item = _Item(artifact.symbol, future, TrialLog(artifact.symbol))
             batches.setdefault(artifact.sha256, []).append(item)
             specs[artifact.sha256] = [
-                (tuple(int(d) for d in info.shape), str(info.dtype)) for info in runner_input.args_info
+                (tuple(int(d) for d in info.shape), str(info.dtype))
+                for info in runner_input.args_info
             ]
         for sha, items in batches.items():
             self._jobs.put((sha, items, specs[sha]))
@@ -172,7 +177,9 @@ class BrowserRunner(PyRunner):
                 failures += 1
                 if failures >= SESSION_ATTEMPTS:
                     for item in pending:
-                        self._finish(item, None, f"could not open a session in {self.device.name}: {err}")
+                        self._finish(
+                            item, None, f"could not open a session in {self.device.name}: {err}"
+                        )
                     return
                 self._recover()
                 continue

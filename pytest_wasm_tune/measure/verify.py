@@ -29,7 +29,9 @@ class Mismatch:
         )
 
 
-def random_inputs(shapes_dtypes: Sequence[tuple[tuple[int, ...], str]], seed: int = 0) -> list[np.ndarray]:
+def random_inputs(
+    shapes_dtypes: Sequence[tuple[tuple[int, ...], str]], seed: int = 0
+) -> list[np.ndarray]:
     """Deterministic inputs: floats uniform in [-1, 1), integers in [-4, 4] (or [0, 8] unsigned)."""
     rng = np.random.default_rng(seed)
     arrays = []
@@ -67,7 +69,9 @@ def compare(
 class HostReference:
     """The task's PrimFunc built with TVM's llvm target for this host, run on fixed inputs."""
 
-    def __init__(self, workload: Any, arg_specs: Sequence[tuple[tuple[int, ...], str]], seed: int = 0) -> None:
+    def __init__(
+        self, workload: Any, arg_specs: Sequence[tuple[tuple[int, ...], str]], seed: int = 0
+    ) -> None:
         import tvm
 
         self.inputs = random_inputs(arg_specs, seed)

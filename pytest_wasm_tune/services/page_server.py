@@ -128,7 +128,9 @@ class PageServer:
         server.assets = self._assets
         server.stage_dir = self._stage_dir
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="wasm-tune-page", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="wasm-tune-page", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -24,7 +24,9 @@ def port_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
         return False
 
 
-def wait_until(check: Callable[[], bool], timeout_s: float, what: str, interval_s: float = 0.05) -> None:
+def wait_until(
+    check: Callable[[], bool], timeout_s: float, what: str, interval_s: float = 0.05
+) -> None:
     """Poll `check` until it is true; raise ServiceError naming `what` after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     while not check():

@@ -49,7 +49,9 @@ class ProxyService:
     def _read_ready_line(self, timeout_s: float) -> dict:
         assert self._proc is not None and self._proc.stdout is not None
         box: list[str] = []
-        reader = threading.Thread(target=lambda: box.append(self._proc.stdout.readline()), daemon=True)
+        reader = threading.Thread(
+            target=lambda: box.append(self._proc.stdout.readline()), daemon=True
+        )
         reader.start()
         reader.join(timeout_s)
         if not box or not box[0].strip():

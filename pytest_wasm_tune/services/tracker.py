@@ -13,7 +13,9 @@ from .ports import wait_until
 class TrackerService:
     """Runs `tvm.rpc.tracker.Tracker` (in its own process) for the `with` block."""
 
-    def __init__(self, host: str = defaults.LOOPBACK_HOST, port: int = 9190, port_end: int = 9290) -> None:
+    def __init__(
+        self, host: str = defaults.LOOPBACK_HOST, port: int = 9190, port_end: int = 9290
+    ) -> None:
         self.host = host
         self._port_range = (port, port_end)
         self._tracker = None
@@ -28,7 +30,9 @@ class TrackerService:
         except (OSError, ValueError) as err:
             raise ServiceError(f"TVM RPC tracker could not bind on {self.host}: {err}") from err
         self.port = int(self._tracker.port)
-        wait_until(self._answers, defaults.SERVICE_START_TIMEOUT_S, f"TVM tracker on port {self.port}")
+        wait_until(
+            self._answers, defaults.SERVICE_START_TIMEOUT_S, f"TVM tracker on port {self.port}"
+        )
         return self
 
     def _answers(self) -> bool:

@@ -31,7 +31,9 @@ def cache_key(
 ) -> str:
     """A readable, collision-resistant directory name for one runtime build."""
     digest = hashlib.sha256()
-    digest.update(json.dumps({"recipe": BUILD_RECIPE_VERSION, "flags": flags}, sort_keys=True).encode())
+    digest.update(
+        json.dumps({"recipe": BUILD_RECIPE_VERSION, "flags": flags}, sort_keys=True).encode()
+    )
     for name in sorted(headers):
         digest.update(name.encode() + b"\0" + hashlib.sha256(headers[name]).digest())
     safe_tvm = tvm_version.replace("/", "_")
@@ -91,7 +93,9 @@ class Manifest:
             data = json.loads(path.read_text())
             return cls(dict(data["files"]), dict(data["info"]))
         except (ValueError, KeyError, TypeError) as err:
-            raise RuntimeCacheError(_broken(directory, f"unreadable {MANIFEST_NAME} ({err})")) from err
+            raise RuntimeCacheError(
+                _broken(directory, f"unreadable {MANIFEST_NAME} ({err})")
+            ) from err
 
     def verify(self, directory: Path) -> None:
         """Raise RuntimeCacheError if a recorded file is missing or changed."""
@@ -111,4 +115,6 @@ def _broken(directory: Path, what: str) -> str:
 
 
 def wait_message(directory: Path) -> str:
-    return f"[wasm-tune] waiting for another process building {directory.name} ({time.strftime('%X')})"
+    return (
+        f"[wasm-tune] waiting for another process building {directory.name} ({time.strftime('%X')})"
+    )

@@ -76,4 +76,3 @@ def assemble_layout(root: Path, sources: WheelSources, compat_dir: Path = COMPAT
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(compat_dir / rel, target)
     return root
-

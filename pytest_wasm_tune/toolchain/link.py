@@ -34,9 +34,7 @@ def parse_wasm_ld_command(debug_log: str, probe: Path, output: Path) -> list[str
 
     The probe object becomes OBJECTS_SLOT and the `-o` operand OUTPUT_SLOT.
     """
-    lines = [
-        line for line in debug_log.splitlines() if "wasm-ld" in line and "executed" in line
-    ]
+    lines = [line for line in debug_log.splitlines() if "wasm-ld" in line and "executed" in line]
     if len(lines) != 1:
         raise ToolchainError(f"expected one wasm-ld call in the emcc debug log, found {len(lines)}")
     argv = shlex.split(lines[0].split("executed", 1)[1].strip())
@@ -64,7 +62,9 @@ def record_template(runtime: WebRuntime, env: dict[str, str]) -> list[str]:
     return template
 
 
-def _checked(argv: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _checked(
+    argv: list[str], env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         raise ToolchainError(f"`{' '.join(argv)}` failed:\n{proc.stderr[-3000:]}")
@@ -107,4 +107,3 @@ class KernelLinker:
 
         fcompile.object_format = "o"  # type: ignore[attr-defined]
         return fcompile
-

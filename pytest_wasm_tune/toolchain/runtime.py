@@ -66,7 +66,9 @@ def _build_flags() -> dict[str, object]:
         "runtime_ldflags": list(defaults.EMCC_RUNTIME_LDFLAGS),
         "kernel_ldflags": list(defaults.EMCC_KERNEL_LDFLAGS),
         "sources": list(defaults.RUNTIME_SOURCES),
-        "web_build": [_digest(WEB_PACKAGE_DIR / name) for name in ("package-lock.json", "build_tvmjs.mjs")],
+        "web_build": [
+            _digest(WEB_PACKAGE_DIR / name) for name in ("package-lock.json", "build_tvmjs.mjs")
+        ],
     }
 
 
@@ -91,7 +93,9 @@ def ensure_web_runtime(*, rebuild: bool = False, progress: Progress = print_prog
     emscripten = find_emscripten()
     directory = runtime_directory(emscripten, tvm.__version__)
     runtime = WebRuntime(directory, emscripten, tvm.__version__)
-    with file_lock(directory.with_suffix(".lock"), on_wait=lambda: progress(wait_message(directory))):
+    with file_lock(
+        directory.with_suffix(".lock"), on_wait=lambda: progress(wait_message(directory))
+    ):
         manifest = None if rebuild else Manifest.load(directory)
         if manifest is None:
             _build(runtime, progress)
@@ -111,7 +115,9 @@ def _run(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None, what:
             timeout=defaults.SUBPROCESS_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired as err:
-        raise ToolchainError(f"{what} timed out after {err.timeout:.0f} s: {' '.join(argv)}") from err
+        raise ToolchainError(
+            f"{what} timed out after {err.timeout:.0f} s: {' '.join(argv)}"
+        ) from err
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout)[-4000:]
         raise ToolchainError(f"{what} failed (exit {proc.returncode}): {' '.join(argv)}\n{tail}")
@@ -136,7 +142,14 @@ def _build(runtime: WebRuntime, progress: Progress) -> None:
         t0 = time.monotonic()
         progress(f"compiling web/emcc/{name}.cc to a wasm object")
         _run(
-            [str(emscripten.emcc), *cflags, "-c", f"web/emcc/{name}.cc", "-o", str(wasm_dir / f"{name}.o")],
+            [
+                str(emscripten.emcc),
+                *cflags,
+                "-c",
+                f"web/emcc/{name}.cc",
+                "-o",
+                str(wasm_dir / f"{name}.o"),
+            ],
             cwd=root,
             env=env,
             what=f"emcc compile of {name}.cc",
@@ -167,7 +180,11 @@ def _build(runtime: WebRuntime, progress: Progress) -> None:
     progress(f"linked tvmjs_runtime.wasm in {time.monotonic() - t0:.0f} s")
     decorate = [sys.executable, str(root / "web/emcc/decorate_as_wasi.py"), str(runtime_js)]
     _run([*decorate, str(runtime.wasi_js), "cjs"], cwd=root, what="decorate_as_wasi (cjs)")
-    _run([*decorate, str(root / "web/src/tvmjs_runtime_wasi.js"), "es"], cwd=root, what="decorate_as_wasi (es)")
+    _run(
+        [*decorate, str(root / "web/src/tvmjs_runtime_wasi.js"), "es"],
+        cwd=root,
+        what="decorate_as_wasi (es)",
+    )
 
     progress("building the tvmjs JS bundle with rollup")
     _build_bundle(root, dist_dir)
@@ -199,7 +216,14 @@ def _build_bundle(root: Path, dist_dir: Path) -> None:
             "packages. Fix: make setup   (or: cd web && npm ci)"
         )
     _run(
-        [str(find_node()), str(WEB_PACKAGE_DIR / "build_tvmjs.mjs"), "--tvm-web", str(root / "web"), "--out", str(dist_dir)],
+        [
+            str(find_node()),
+            str(WEB_PACKAGE_DIR / "build_tvmjs.mjs"),
+            "--tvm-web",
+            str(root / "web"),
+            "--out",
+            str(dist_dir),
+        ],
         cwd=WEB_PACKAGE_DIR,
         what="tvmjs bundle build",
     )

@@ -22,7 +22,9 @@ def test_cache_key_is_readable_and_sensitive_to_every_input() -> None:
     assert base == cache.cache_key("0.27.0", "3.1.6", {"cflags": ["-O3"]}, {"a.h": b"x"})
 
 
-def test_cache_root_honours_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_cache_root_honours_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("WASM_TUNE_CACHE_DIR", str(tmp_path))
     assert cache.cache_root() == tmp_path
     monkeypatch.delenv("WASM_TUNE_CACHE_DIR")
@@ -67,7 +69,10 @@ def test_manifest_round_trip_and_broken_cache_messages(tmp_path: Path) -> None:
     manifest.verify(tmp_path)
 
     (tmp_path / "wasm/a.o").write_bytes(b"changed")
-    with pytest.raises(RuntimeCacheError, match=r"a.o does not match .*Fix: python -m pytest_wasm_tune runtime --rebuild"):
+    with pytest.raises(
+        RuntimeCacheError,
+        match=r"a.o does not match .*Fix: python -m pytest_wasm_tune runtime --rebuild",
+    ):
         manifest.verify(tmp_path)
     (tmp_path / "wasm/a.o").unlink()
     with pytest.raises(RuntimeCacheError, match=r"a.o is missing.*rm -rf"):

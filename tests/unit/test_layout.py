@@ -13,8 +13,12 @@ from pytest_wasm_tune.toolchain.layout import (
 
 def _fake_wheels(tmp_path: Path) -> WheelSources:
     tvm, ffi = tmp_path / "tvm", tmp_path / "tvm_ffi"
-    for rel in ("include/tvm/runtime/a.h", "src/runtime/b.cc", "web/emcc/wasm_runtime.cc",
-                "web/__pycache__/x.pyc"):
+    for rel in (
+        "include/tvm/runtime/a.h",
+        "src/runtime/b.cc",
+        "web/emcc/wasm_runtime.cc",
+        "web/__pycache__/x.pyc",
+    ):
         (tvm / rel).parent.mkdir(parents=True, exist_ok=True)
         (tvm / rel).write_text(rel)
     for rel in ("include/tvm/ffi/c.h", "src/ffi/d.cc", "3rdparty/dlpack/include/dlpack/dlpack.h"):
@@ -53,9 +57,14 @@ def test_missing_wheel_tree_is_named(tmp_path: Path) -> None:
 def test_compat_headers_cover_what_the_wheel_lacks() -> None:
     names = {str(p) for p in compat_headers(COMPAT_DIR)}
     for needed in (
-        "src/support/arena.h", "src/support/bytes_io.h", "src/support/ring_buffer.h",
-        "src/support/utils.h", "src/support/base64.h", "include/tvm/support/io.h",
-        "include/tvm/support/serializer.h", "include/tvm/support/cuda/nvtx.h",
+        "src/support/arena.h",
+        "src/support/bytes_io.h",
+        "src/support/ring_buffer.h",
+        "src/support/utils.h",
+        "src/support/base64.h",
+        "include/tvm/support/io.h",
+        "include/tvm/support/serializer.h",
+        "include/tvm/support/cuda/nvtx.h",
         "3rdparty/compiler-rt/builtin_fp16.h",
     ):
         assert needed in names
