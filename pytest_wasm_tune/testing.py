@@ -20,6 +20,7 @@ from .remote import BrowserSession
 from .services import PageServer, ProxyService, TrackerService
 from .toolchain import WebRuntime, ensure_web_runtime
 from .toolchain.link import KernelLinker
+from .tuning import Workbench
 
 
 class LocalStack:
@@ -36,6 +37,7 @@ class LocalStack:
         self.page_server: PageServer
         self.browser: ChromiumBrowser
         self.device: BrowserDevice
+        self.workbench: Workbench
 
     def __enter__(self) -> LocalStack:
         try:

@@ -1,6 +1,6 @@
 """Tune one task on one browser with MetaSchedule (XGBoost cost model); never imports pytest.
 
-result = tune(TuneTask.from_prim_func(func, "matmul256"), device, linker, work_dir, trials=64)
+result = tune(TuneTask.from_prim_func(func, "matmul256"), stack.workbench, work_dir)
 """
 
 from __future__ import annotations
@@ -202,18 +202,31 @@ def _make_callbacks(
     return [RecordAndReport(), UpdateCostModel()]
 
 
+@dataclass(frozen=True)
+class Workbench:
+    """What tuning needs from the infrastructure: a device, the linker, and the staging
+    directory that the device's page server publishes."""
+
+    device: Device
+    linker: KernelLinker
+    staging: StagingDirectory
+
+
 def tune(
     task: TuneTask,
-    device: Device,
-    linker: KernelLinker,
+    bench: Workbench,
     work_dir: Path,
     options: TuneOptions = TuneOptions(),
     progress: Callable[[ProgressEvent], None] | None = None,
 ) -> TuneResult:
-    """Measure the default schedule, search `options.trials` candidates, verify the best."""
+    """Measure the default schedule, search `options.trials` candidates, verify the best.
+
+    With `options.trials == 0` only the default schedule is built, run, timed and verified.
+    """
     from tvm.s_tir import meta_schedule as ms
 
     started = time.monotonic()
+    device, linker, staging = bench.device, bench.linker, bench.staging
     db_dir, workload_path, records_path = database_paths(work_dir, task, device.name)
     if options.fresh and db_dir.exists():
         shutil.rmtree(db_dir)
@@ -221,7 +234,6 @@ def tune(
     database = ms.database.JSONDatabase(str(workload_path), str(records_path))
     recorded = recorded_measurements(database)
     phases = PhaseTimes()
-    staging = StagingDirectory(work_dir / "staging", keep=options.keep_staged)
     with phases.timed("reference"):
         reference = HostReference(task.mod, task.arg_specs())
     builder = WasmBatchBuilder(linker, staging, phases, recorded, options.build_workers)
@@ -238,26 +250,32 @@ def tune(
             default=float("inf"),
         )
         measured_before = runner.measured
-        with phases.timed("search"):
-            ms.tune_tir(
-                task.mod,
-                target,
-                work_dir=str(db_dir / "logs"),
-                max_trials_global=options.trials,
-                max_trials_per_task=options.trials,
-                num_trials_per_iter=min(options.trials_per_iter, options.trials),
-                builder=builder,
-                runner=runner,
-                database=database,
-                cost_model="xgb",
-                measure_callbacks=_make_callbacks(task, options, recorded, progress, started),
-                task_scheduler="round-robin",
-                seed=options.seed,
-                num_tuning_cores=1,
-            )
-        best_s, correct, trace = _final_check(task, database, builder, runner, target)
+        best_s, correct, trace = None, False, None
+        if options.trials > 0:
+            with phases.timed("search"):
+                ms.tune_tir(
+                    task.mod,
+                    target,
+                    work_dir=str(db_dir / "logs"),
+                    max_trials_global=options.trials,
+                    max_trials_per_task=options.trials,
+                    num_trials_per_iter=min(options.trials_per_iter, options.trials),
+                    builder=builder,
+                    runner=runner,
+                    database=database,
+                    cost_model="xgb",
+                    measure_callbacks=_make_callbacks(task, options, recorded, progress, started),
+                    task_scheduler="round-robin",
+                    seed=options.seed,
+                    num_tuning_cores=1,
+                )
+            search_log = list(trial_log)
+            best_s, correct, trace = _final_check(task, database, builder, runner, target)
+            trial_log[:] = search_log
     finally:
         runner.close()
+    if options.trials == 0:
+        best_s, correct = default_s, default_correct
     errors = [log.error for log in trial_log if log.error]
     return TuneResult(
         task=task.name,

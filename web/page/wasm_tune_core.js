@@ -268,12 +268,17 @@ export function errorMessage(err) {
   }
 }
 
-/** True for a wasm trap (out-of-bounds access, unreachable, stack overflow, ...). */
+/**
+ * True when wasm execution was cut off mid-call, leaving the instance in an unknown state: a
+ * trap (out-of-bounds access, unreachable, stack overflow, ...), emscripten's ExitStatus (the
+ * runtime called exit()), or an error marked `fatal`.
+ */
 export function isWasmTrap(err) {
-  return typeof WebAssembly !== "undefined" && err instanceof WebAssembly.RuntimeError;
+  if (typeof WebAssembly !== "undefined" && err instanceof WebAssembly.RuntimeError) return true;
+  return err !== null && typeof err === "object" && (err.fatal === true || err.name === "ExitStatus");
 }
 
-/** `{"ok":false,"error":...}` (plus `"trap":true` for a wasm trap). */
+/** `{"ok":false,"error":...}` (plus `"trap":true` when the session should be ended). */
 export function errorResult(err) {
   const out = { ok: false, error: errorMessage(err) };
   if (isWasmTrap(err)) out.trap = true;

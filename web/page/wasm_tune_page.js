@@ -195,9 +195,20 @@ function prepareKernel(inst, funcName, tensorArgsIn) {
   const callRaw = inst.exports.TVMFFIFunctionCall;
   const handle = func._tvmPackedCell.getHandle();
   const { argsPtr, retPtr, count } = packed;
-  const failure = () => {
-    const msg = inst.memory.loadCString(inst.exports.TVMFFIWasmGetLastError());
-    return new Error(`${funcName} failed: ${msg}`);
+  const lastError = () => inst.memory.loadCString(inst.exports.TVMFFIWasmGetLastError());
+  const failure = () => new Error(`${funcName} failed: ${lastError()}`);
+  // Some runtime builds turn a raised error into exit(1) (emscripten throws an ExitStatus); the
+  // message is still in the error slot.
+  const exitFailure = (exit) => {
+    let detail = "";
+    try {
+      detail = `: ${lastError()}`;
+    } catch {
+      // no message available
+    }
+    const err = new Error(`${funcName} failed${detail} (the wasm runtime called exit(${exit.status}))`);
+    err.fatal = true;
+    return err;
   };
   const releaseResult = () => {
     const dv = memView(inst);
@@ -213,11 +224,17 @@ function prepareKernel(inst, funcName, tensorArgsIn) {
     /** Runs `n` calls back to back; returns their wall time in ms. Throws on a kernel error or trap. */
     timeBatch(n) {
       releaseResult();
-      const start = performance.now();
-      for (let i = 0; i < n; ++i) {
-        if (callRaw(handle, argsPtr, count, retPtr) !== 0) throw failure();
+      let start;
+      let elapsed;
+      try {
+        start = performance.now();
+        for (let i = 0; i < n; ++i) {
+          if (callRaw(handle, argsPtr, count, retPtr) !== 0) throw failure();
+        }
+        elapsed = performance.now() - start;
+      } catch (err) {
+        throw err && err.name === "ExitStatus" ? exitFailure(err) : err;
       }
-      const elapsed = performance.now() - start;
       releaseResult();
       return elapsed;
     },
@@ -267,7 +284,7 @@ async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, ...t
     log(`measure ${kernel.describe()}: number=${result.number}${rounds} repeat=${repeat} median=${medianUs.toFixed(3)} us`);
     return core.measureResult(result);
   } catch (err) {
-    log(`measure ${kernel.describe()}: ${core.errorMessage(err)}` + (core.isWasmTrap(err) ? " (wasm trap: end this session)" : ""));
+    log(`measure ${kernel.describe()}: ${core.errorMessage(err)}` + (core.isWasmTrap(err) ? " (wasm execution cut off: end this session)" : ""));
     return core.errorResult(err);
   } finally {
     kernel.release();

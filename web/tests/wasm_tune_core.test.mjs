@@ -217,6 +217,14 @@ describe("result JSON", () => {
       protocol: core.PROTOCOL_VERSION,
     });
   });
+  it("flags emscripten exits and fatal errors like traps", () => {
+    const exit = { name: "ExitStatus", message: "Program terminated with exit(1)", status: 1 };
+    assert.equal(JSON.parse(core.errorResult(exit)).trap, true);
+    const fatal = Object.assign(new Error("f failed"), { fatal: true });
+    assert.deepEqual(JSON.parse(core.errorResult(fatal)), { ok: false, error: "f failed", trap: true });
+    assert.equal(core.isWasmTrap(null), false);
+    assert.equal(core.isWasmTrap(new Error("x")), false);
+  });
   it("reports a real wasm trap as a trap", () => {
     // (module (func (export "f") unreachable))
     const bytes = new Uint8Array([
