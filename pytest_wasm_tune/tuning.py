@@ -153,7 +153,7 @@ def _make_callbacks(
 ) -> list:
     from tvm.s_tir.meta_schedule.database import TuningRecord
     from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback, UpdateCostModel
-    from tvm.s_tir.meta_schedule.utils import derived_object
+    from tvm.ir.utils import derived_object
 
     state = {"done": 0, "best_s": None}
 

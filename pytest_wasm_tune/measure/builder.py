@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tvm.s_tir.meta_schedule.builder import BuilderInput, BuilderResult, PyBuilder
-from tvm.s_tir.meta_schedule.utils import derived_object
+from tvm.ir.utils import derived_object
 
 from ..errors import ToolchainError
 from ..toolchain.link import KernelLinker

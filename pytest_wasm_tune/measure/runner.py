@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture, RunnerInput, RunnerResult
-from tvm.s_tir.meta_schedule.utils import derived_object
+from tvm.ir.utils import derived_object
 
 from .. import defaults
 from ..errors import KernelError, RemoteCallError, WasmTuneError

@@ -21,13 +21,15 @@ class ProxyService:
         tracker_address: tuple[str, int] | None,
         allowed_origins: Sequence[str] = (),
         host: str = defaults.LOOPBACK_HOST,
+        rpc_port: int = 0,
+        web_port: int = 0,
     ) -> None:
         self.host = host
         self._tracker_address = tracker_address
         self._allowed_origins = tuple(allowed_origins)
         self._proc: subprocess.Popen[str] | None = None
-        self.rpc_port = 0
-        self.web_port = 0
+        self.rpc_port = rpc_port
+        self.web_port = web_port
 
     @property
     def ws_url(self) -> str:
@@ -35,6 +37,7 @@ class ProxyService:
 
     def __enter__(self) -> ProxyService:
         argv = [sys.executable, "-m", "pytest_wasm_tune.services.proxy_main", "--host", self.host]
+        argv += ["--port", str(self.rpc_port), "--web-port", str(self.web_port)]
         if self._tracker_address:
             argv += ["--tracker", f"{self._tracker_address[0]}:{self._tracker_address[1]}"]
         for origin in self._allowed_origins:
