@@ -8,7 +8,7 @@ from .errors import RuntimeCacheError
 from .toolchain.runtime import WEB_PACKAGE_DIR, WebRuntime
 
 PAGE_DIR = WEB_PACKAGE_DIR / "page"
-PAGE_FILES = ("index.html", "wasm_tune_page.js", "wasm_tune_core.js")
+PAGE_FILES = ("index.html", "wasm_tune_page.js", "wasm_tune_core.js", "wasm_tune_vm.js")
 
 
 def page_assets(runtime: WebRuntime, page_dir: Path = PAGE_DIR) -> dict[str, Path]:

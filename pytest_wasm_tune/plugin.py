@@ -1,9 +1,238 @@
-"""pytest entry point (`pytest11`): options, fixtures and reporting of pytest-wasm-tune."""
+"""pytest entry point (`pytest11: wasm_tune`): options, parametrization, reporting hooks.
+
+Under pytest-xdist the controller owns the services (tracker, proxy, page server) and hands
+their addresses to the workers in `workerinput`; workers own their browsers. Results travel in
+report `user_properties`, so report.json and the summary are written by the controller (or the
+plain session) from the same code path with and without xdist.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Generator
+
 import pytest
+
+from .artifacts import RunRecorder, collect_environment, write_report
+from .config import SETTINGS, ConfigError, resolve_config
+from .errors import WasmTuneError
+from .fixtures import (
+    FIXTURE_NAMES,
+    RESULT_PROPERTY,
+    STATE_KEY,
+    WORKERINPUT_KEY,
+    PluginState,
+    wasm_tune,
+    wasm_tune_browser,
+    wasm_tune_config,
+    wasm_tune_farm,
+    wasm_tune_services,
+    wasm_tune_workbench,
+)
+from .progress import LiveProgress, format_summary
+
+__all__ = [
+    "wasm_tune",
+    "wasm_tune_browser",
+    "wasm_tune_config",
+    "wasm_tune_farm",
+    "wasm_tune_services",
+    "wasm_tune_workbench",
+]
+MARKER = "wasm_tune"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("wasm-tune", "auto-tune TVM kernels for WebAssembly in browsers")
+    for setting in SETTINGS:
+        if setting.is_switch:
+            group.addoption(
+                setting.flag,
+                action="store_true",
+                default=None,
+                dest=_dest(setting.key),
+                help=setting.help,
+            )
+        else:
+            group.addoption(
+                setting.flag,
+                default=None,
+                dest=_dest(setting.key),
+                metavar=setting.metavar,
+                help=setting.help,
+            )
+        parser.addini(setting.ini, help=f"{setting.about} Default: {setting.default}", default="")
+
+
+def _dest(key: str) -> str:
+    return f"wasm_tune_{key}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "wasm_tune: a tuning task measured in browsers")
+    config.addinivalue_line("markers", f"{MARKER}: a tuning task measured in browsers")
+    if config.getoption("help", False) or config.getoption("version", False):
+        return
+    try:
+        wasm_config = resolve_config(
+            {setting.key: config.getoption(_dest(setting.key)) for setting in SETTINGS},
+            {setting.ini: config.getini(setting.ini) for setting in SETTINGS},
+            os.environ,
+            cwd=config.invocation_params.dir,
+            ini_file=config.inipath,
+        )
+    except ConfigError as err:
+        raise pytest.UsageError(str(err)) from None
+    is_worker = hasattr(config, "workerinput")
+    write_line = None if is_worker else _line_writer(config)
+    state = PluginState(
+        wasm_config,
+        write_line=write_line,
+        progress=LiveProgress(write_line) if write_line else None,
+        recorder=None if is_worker else RunRecorder(),
+    )
+    config.stash[STATE_KEY] = state
+    if not is_worker:
+        config.pluginmanager.register(_ReportHooks(config, state), "wasm_tune.report")
+        if config.pluginmanager.hasplugin("xdist") and not config.option.collectonly:
+            config.pluginmanager.register(_XdistControllerHooks(), "wasm_tune.xdist")
+
+
+def _line_writer(config: pytest.Config) -> Callable[[str], None]:
+    """Write a whole line on the terminal, past pytest's output capture (thread-safe)."""
+    lock = threading.Lock()
+
+    def write_line(line: str) -> None:
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is None:
+            return
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        suspended = capture.global_and_fixture_disabled() if capture else contextlib.nullcontext()
+        with lock, suspended:
+            terminal.write_line(line)
+            terminal.flush()
+
+    return write_line
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize every item using wasm_tune over the browsers; trylast puts the id last."""
+    if "wasm_tune_browser" not in metafunc.fixturenames:
+        return
+    browsers = list(metafunc.config.stash[STATE_KEY].config.browsers)
+    metafunc.parametrize("wasm_tune_browser", browsers, ids=browsers)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark wasm_tune items (so `-m wasm_tune` selects them and reports carry the keyword).
+
+    A broken task file must not stop the other tasks: a session that collects wasm_tune items
+    continues past collection errors (they are still reported and fail the run).
+    """
+    tuned = [item for item in items if "wasm_tune" in getattr(item, "fixturenames", ())]
+    for item in tuned:
+        item.add_marker(MARKER)
+    if tuned:
+        config.option.continue_on_collection_errors = True
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is not None and state.progress is not None:
+        state.progress.total = sum(1 for item in session.items if item.get_closest_marker(MARKER))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A WasmTuneError (missing toolchain, browser, ...) is one message with its fix, not a
+    traceback wall (unless --tb=long/short/... asks for one)."""
+    report = yield
+    excinfo = call.excinfo
+    if (
+        report.failed
+        and excinfo is not None
+        and excinfo.errisinstance(WasmTuneError)
+        and FIXTURE_NAMES.intersection(getattr(item, "fixturenames", ()))
+        and item.config.getoption("tbstyle", "auto") == "auto"
+    ):
+        report.longrepr = excinfo.getrepr(style="value", chain=False)
+    return report
+
+
+class _ReportHooks:
+    """Controller (or plain session) side: collect results, write report.json, summarise."""
+
+    def __init__(self, config: pytest.Config, state: PluginState) -> None:
+        self.config = config
+        self.state = state
+        self.recorder = state.recorder or RunRecorder()
+        self.report_path = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if MARKER not in report.keywords:
+            return
+        message = _failure_message(report) if report.failed else ""
+        self.recorder.add_outcome(report.nodeid, report.when, report.outcome, message)
+        if report.when != "teardown":
+            return
+        kept = []
+        for name, value in report.user_properties:
+            if name == RESULT_PROPERTY and isinstance(value, dict):
+                self.recorder.add_result(value)  # the full record goes to report.json, not JUnit
+            else:
+                kept.append((name, value))
+        report.user_properties = kept
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.recorder.empty:
+            return
+        config = self.state.config
+        role = "controller" if self.config.pluginmanager.hasplugin("dsession") else "session"
+        report = self.recorder.build(
+            config.to_dict(), collect_environment(self.recorder.browsers()), role
+        )
+        self.report_path = write_report(config.report_path, report)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.recorder.empty:
+            return
+        terminalreporter.write_sep("=", f"wasm-tune summary ({self.state.config.mode})")
+        if self.recorder.tasks:
+            for line in format_summary(self.recorder.tasks):
+                terminalreporter.write_line(line)
+        missing = self.recorder.without_result()
+        if missing:
+            terminalreporter.write_line(f"{len(missing)} wasm_tune item(s) gave no result:")
+            for item in missing:
+                terminalreporter.write_line(f"  {item['nodeid']}: {item.get('message', '')}")
+        if self.report_path is not None:
+            terminalreporter.write_line(f"report: {self.report_path}")
+
+
+def _failure_message(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message)
+    lines = report.longreprtext.strip().splitlines()
+    return lines[-1] if lines else report.outcome
+
+
+class _XdistControllerHooks:
+    """Registered on the xdist controller: start the services once, pass their addresses."""
+
+    def __init__(self) -> None:
+        from .infrastructure import SharedServices
+
+        self.shared = SharedServices()
+
+    def pytest_configure_node(self, node: object) -> None:
+        node.workerinput[WORKERINPUT_KEY] = self.shared.payload()  # type: ignore[attr-defined]
+
+    def pytest_unconfigure(self) -> None:
+        self.shared.close()

@@ -144,7 +144,7 @@ class BrowserSession:
     def _page_call(self, name: str, *args: Any) -> dict:
         result = self.call(lambda: self.remote.get_function(name)(*args), name)
         reply = json.loads(str(result))
-        if not reply.get("ok", False):
+        if reply.get("ok") is False:
             raise KernelError(f"{name} reported: {reply.get('error', reply)}")
         return reply
 

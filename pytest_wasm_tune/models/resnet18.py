@@ -58,7 +58,9 @@ class _Builder:
         beta = self.param(f"{name}.bias", rng.normal(0.0, 0.1, channels))
         mean = self.param(f"{name}.running_mean", rng.normal(0.0, 0.1, channels))
         var = self.param(f"{name}.running_var", rng.uniform(0.8, 1.2, channels))
-        out = relax.op.nn.batch_norm(x, gamma, beta, mean, var, axis=1, epsilon=BN_EPSILON)
+        out = relax.op.nn.batch_norm(
+            x, gamma, beta, mean, var, axis=1, epsilon=BN_EPSILON, training=False
+        )
         return self.emit(relax.TupleGetItem(self.emit(out), 0))
 
     def conv_bn(
@@ -73,12 +75,18 @@ class _Builder:
         y = self.emit(relax.op.nn.relu(y))
         y = self.conv_bn(y, f"{name}.conv2", cout, cout, 3, 1, f"{name}.bn2")
         if stride != 1 or cin != cout:
-            x = self.conv_bn(x, f"{name}.downsample.0", cin, cout, 1, stride, f"{name}.downsample.1")
+            x = self.conv_bn(
+                x, f"{name}.downsample.0", cin, cout, 1, stride, f"{name}.downsample.1"
+            )
         return self.emit(relax.op.nn.relu(self.emit(relax.op.add(y, x))))
 
 
-def build_resnet18(seed: int = 0) -> tuple[Any, dict[str, np.ndarray]]:
+def build_resnet18(
+    seed: int = 0, image_size: int = INPUT_SHAPE[2]
+) -> tuple[Any, dict[str, np.ndarray]]:
     """The Relax module (`main(data, *weights)`, attr `num_input`=1) and its weights by name.
+
+    `image_size` other than 224 (e.g. 32) gives the same network on a smaller input: fast tests.
 
     Weights are He-initialised convs, BN statistics near identity and a small linear head, so
     activations stay O(1) and the logits are a meaningful numerical check.
@@ -87,7 +95,8 @@ def build_resnet18(seed: int = 0) -> tuple[Any, dict[str, np.ndarray]]:
     from tvm import relax
 
     b = _Builder(seed)
-    data = relax.Var("data", relax.TensorType(INPUT_SHAPE, "float32"))
+    shape = (*INPUT_SHAPE[:2], image_size, image_size)
+    data = relax.Var("data", relax.TensorType(shape, "float32"))
     with b.bb.function("main"):
         with b.bb.dataflow():
             x = b.conv_bn(data, "conv1", 3, 64, 7, 2, "bn1")
@@ -110,7 +119,7 @@ def build_resnet18(seed: int = 0) -> tuple[Any, dict[str, np.ndarray]]:
     return tvm.IRModule(mod.functions), b.values
 
 
-def resnet18_for_compile(seed: int = 0) -> Any:
+def resnet18_for_compile(seed: int = 0, image_size: int = INPUT_SHAPE[2]) -> Any:
     """ResNet-18 with its weights bound as constants: `main(data)`.
 
     Binding (rather than passing 62 weight tensors per call) makes the wasm self-contained: one
@@ -119,7 +128,7 @@ def resnet18_for_compile(seed: int = 0) -> Any:
     wasm memory when the VM loads its constants). FoldConstant also folds the BN arithmetic on
     constants, which leaves a conv2d + scale/shift + ReLU per fused task.
     """
-    mod, params = build_resnet18(seed)
+    mod, params = build_resnet18(seed, image_size)
     return bind_params(mod, params)
 
 
@@ -128,9 +137,9 @@ def bind_params(mod: Any, params: dict[str, np.ndarray]) -> Any:
     import tvm
     from tvm import relax
 
-    bound = relax.transform.BindParams("main", {k: tvm.runtime.tensor(v) for k, v in params.items()})(
-        mod
-    )
+    bound = relax.transform.BindParams(
+        "main", {k: tvm.runtime.tensor(v) for k, v in params.items()}
+    )(mod)
     func = bound["main"].without_attr("num_input")
     bound["main"] = func
     return bound

@@ -42,11 +42,13 @@ def prepare_for_tuning(mod: Any, target: Any) -> Any:
     """
     import tvm
     from tvm import relax
+    from tvm.relax.backend.cpu_generic import pipeline as cpu
 
     passes = tvm.transform.Sequential(
         [
             relax.transform.DecomposeOpsForInference(),
             relax.transform.CanonicalizeBindings(),
+            *cpu.library_dispatch_passes(target),  # sampling/sort ops: none in a CNN
             relax.transform.LegalizeOps(),
             relax.transform.AnnotateTIROpPattern(),
             relax.transform.FoldConstant(),
@@ -69,7 +71,7 @@ def op_names(ms_name: str) -> list[str]:
 
 def shape_suffix(ops: list[str], shapes: list[tuple[int, ...]]) -> str:
     """`56x56_64to128_3x3s2` for conv2d (input HxW, channels, kernel, stride), `512to1000` for
-    matmul, else the output shape without the batch dimension (`64x56x56`)."""
+    matmul, else the first input's shape without a batch dimension of 1 (`64x112x112`)."""
     out = shapes[-1]
     if "conv2d" in ops and len(shapes) >= 3 and len(shapes[0]) == 4 and len(shapes[1]) == 4:
         (_, cin, h, w), (cout, _, kh, kw) = shapes[0], shapes[1]
@@ -78,7 +80,8 @@ def shape_suffix(ops: list[str], shapes: list[tuple[int, ...]]) -> str:
     if "matmul" in ops and len(shapes) >= 3 and len(shapes[0]) == 2 and len(shapes[1]) == 2:
         (m, k), n = shapes[0], out[-1]
         return f"{k}to{n}" if m == 1 else f"{m}x{k}to{n}"
-    dims = out[1:] if len(out) > 1 and out[0] == 1 else out
+    first = shapes[0]
+    dims = first[1:] if len(first) > 1 and first[0] == 1 else first
     return "x".join(str(d) for d in dims) or "scalar"
 
 
@@ -119,9 +122,10 @@ def call_order(prepared: Any) -> dict[str, int]:
 def arg_shapes(mod: Any) -> list[tuple[int, ...]]:
     from tvm.s_tir import meta_schedule as ms
 
-    return [tuple(int(d) for d in info.shape) for info in ms.arg_info.ArgInfo.from_prim_func(
-        mod["main"]
-    )]
+    return [
+        tuple(int(d) for d in info.shape)
+        for info in ms.arg_info.ArgInfo.from_prim_func(mod["main"])
+    ]
 
 
 def extract_tasks(mod: Any, target: Any, *, prepared: bool = False) -> list[ModelTask]:
@@ -137,9 +141,12 @@ def extract_tasks(mod: Any, target: Any, *, prepared: bool = False) -> list[Mode
     extracted = sorted(extracted, key=lambda t: (order.get(t.task_name, len(order)), t.task_name))
     workloads = [t.dispatched[0] for t in extracted]
     names = unique_names(
-        [readable_name(t.task_name, arg_shapes(w)) for t, w in zip(extracted, workloads)]
+        [
+            readable_name(t.task_name, arg_shapes(w))
+            for t, w in zip(extracted, workloads, strict=True)
+        ]
     )
     return [
         ModelTask(name, w, int(t.weight), float(estimate_tir_flops(w)), str(t.task_name))
-        for name, t, w in zip(names, extracted, workloads)
+        for name, t, w in zip(names, extracted, workloads, strict=True)
     ]

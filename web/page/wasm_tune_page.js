@@ -3,6 +3,7 @@
 // `wasm_tune.*` timing functions. Protocol: web/README.md. Expects the classic scripts
 // /tvmjs_runtime.wasi.js (global `EmccWASI`) and /tvmjs.bundle.js (global `tvmjs`) loaded first.
 import * as core from "./wasm_tune_core.js";
+import { registerVmFunctions } from "./wasm_tune_vm.js";
 
 const STATES = ["connecting", "ready", "session", "disconnected"];
 const MAX_LOG_LINES = 400;
@@ -349,6 +350,7 @@ async function onServerLoad(inst) {
   inst.registerAsyncServerFunc("wasm_tune.measure", neverRejects((...a) => measure(inst, ...a)));
   inst.registerAsyncServerFunc("wasm_tune.fill_random", neverRejects((...a) => fillRandom(inst, ...a)));
   inst.registerAsyncServerFunc("wasm_tune.info", neverRejects(info));
+  registerVmFunctions(inst);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,105 @@
+"""The pure parts of the model support: ResNet-18's graph and weights, task naming."""
+
+import re
+
+import numpy as np
+import pytest
+
+from pytest_wasm_tune.models import build_resnet18, resnet18_for_compile
+from pytest_wasm_tune.models.tasks import op_names, readable_name, unique_names
+
+READABLE = re.compile(r"^[a-z0-9_]+$")
+
+
+def _shape(ty: object) -> tuple[int, ...]:
+    return tuple(int(d) for d in ty.shape)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def resnet():  # type: ignore[no-untyped-def]
+    return build_resnet18(seed=0)
+
+
+def test_resnet18_has_torchvision_weights_and_shapes(resnet) -> None:  # type: ignore[no-untyped-def]
+    mod, params = resnet
+    main = mod["main"]
+    assert _shape(main.params[0].ty) == (1, 3, 224, 224)
+    assert _shape(main.ret_ty) == (1, 1000)
+    assert [p.name for p in main.params[1:]] == list(params)
+    assert len(params) == 20 + 4 * 20 + 2, "20 convs, 20 batch norms, fc weight + bias"
+    assert params["conv1.weight"].shape == (64, 3, 7, 7)
+    assert params["layer2.0.downsample.0.weight"].shape == (128, 64, 1, 1)
+    assert params["layer4.1.conv2.weight"].shape == (512, 512, 3, 3)
+    assert params["fc.weight"].shape == (1000, 512)
+    assert "layer1.0.downsample.0.weight" not in params
+    weights = sum(v.size for k, v in params.items() if "running" not in k)
+    assert weights == 11_689_512, "torchvision's resnet18 parameter count"
+    assert all(v.dtype == np.float32 for v in params.values())
+
+
+def test_resnet18_weights_are_seeded() -> None:
+    _, a = build_resnet18(seed=3, image_size=32)
+    _, b = build_resnet18(seed=3, image_size=32)
+    _, c = build_resnet18(seed=4, image_size=32)
+    np.testing.assert_array_equal(a["layer3.1.conv1.weight"], b["layer3.1.conv1.weight"])
+    assert not np.array_equal(a["layer3.1.conv1.weight"], c["layer3.1.conv1.weight"])
+
+
+def test_bound_model_takes_only_the_image() -> None:
+    main = resnet18_for_compile(image_size=32)["main"]
+    assert [_shape(p.ty) for p in main.params] == [(1, 3, 32, 32)]
+    assert _shape(main.ret_ty) == (1, 1000)
+
+
+@pytest.mark.parametrize(
+    ("ms_name", "ops"),
+    [
+        ("fused_conv2d_subtract_divide_multiply_add1_relu", ["conv2d", "bn", "relu"]),
+        (
+            "fused_conv2d3_subtract2_divide2_multiply2_add5_add6_relu2",
+            ["conv2d", "bn", "add", "relu"],
+        ),
+        ("fused_conv2d10_subtract4_divide4_multiply4_add11", ["conv2d", "bn"]),
+        ("fused_matmul_add13", ["matmul", "add"]),
+        ("max_pool2d", ["max", "pool2d"]),
+        ("mean", ["mean"]),
+    ],
+)
+def test_op_names(ms_name: str, ops: list[str]) -> None:
+    assert op_names(ms_name) == ops
+
+
+def test_readable_names_carry_the_shapes() -> None:
+    conv = [(1, 64, 56, 56), (128, 64, 3, 3), (1, 128, 1, 1), (1, 128, 28, 28)]
+    assert (
+        readable_name("fused_conv2d2_subtract2_divide2_multiply2_add5_relu2", conv)
+        == "conv2d_bn_relu_56x56_64to128_3x3s2"
+    )
+    assert readable_name("fused_matmul_add13", [(1, 512), (512, 1000), (1000,), (1, 1000)]) == (
+        "matmul_add_512to1000"
+    )
+    assert readable_name("max_pool2d", [(1, 64, 112, 112), (1, 64, 56, 56)]) == (
+        "max_pool2d_64x112x112"
+    )
+    assert readable_name("mean", [(1, 512, 7, 7), (1, 512)]) == "mean_512x7x7"
+
+
+def test_unique_names_suffix_repeats_only() -> None:
+    assert unique_names(["a", "b", "a", "a", "a_v2"]) == ["a", "b", "a_v2", "a_v3", "a_v2_v2"]
+
+
+def test_extracted_resnet18_tasks_are_unique_and_readable() -> None:
+    from pytest_wasm_tune.kernels import wasm_target
+    from pytest_wasm_tune.models.tasks import extract_tasks
+
+    # 32x32 input: the same 18 kernels as at 224x224, with smaller spatial sizes.
+    tasks = extract_tasks(resnet18_for_compile(image_size=32), wasm_target())
+    names = [t.name for t in tasks]
+    assert len(set(names)) == len(names) == 18
+    assert all(READABLE.match(n) for n in names)
+    assert names[0] == "conv2d_bn_relu_32x32_3to64_7x7s2", "tasks follow the model's call order"
+    assert names[-1] == "matmul_add_512to1000"
+    assert sum(t.weight for t in tasks if t.name.startswith("conv2d")) == 20
+    for task in tasks:
+        assert [gv.name_hint for gv in task.mod.get_global_vars()] == ["main"]
+        assert task.weight >= 1 and task.flops >= 0
