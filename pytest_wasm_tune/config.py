@@ -50,9 +50,13 @@ class Setting:
         return self.metavar is None
 
     @property
+    def shown_default(self) -> str:
+        return {"": "none", "false": "off"}.get(self.default, self.default)
+
+    @property
     def help(self) -> str:
-        shown = {"": "none", "false": "off"}.get(self.default, self.default)
-        return f"{self.about} Env {self.env}. Default: {shown}"
+        """The --help text: what it does, its environment variable, its default (last)."""
+        return f"{self.about} Env {self.env}. Default: {self.shown_default}"
 
 
 SETTINGS: tuple[Setting, ...] = (

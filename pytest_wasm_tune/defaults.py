@@ -48,7 +48,6 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--js-flags=--no-liftoff",
 )
 
 BROWSER_READY_TIMEOUT_S = 30.0
@@ -57,6 +56,6 @@ SESSION_OPEN_TIMEOUT_S = 30.0
 REMOTE_CALL_TIMEOUT_S = 60.0
 SUBPROCESS_TIMEOUT_S = 900.0
 
-MEASURE_REPEAT = 5
+MEASURE_REPEAT = 3
 MEASURE_MIN_REPEAT_MS = 40.0
 MEASURE_WARMUP = 2

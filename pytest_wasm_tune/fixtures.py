@@ -97,6 +97,27 @@ def make_task(func: Any, name: str) -> TuneTask:
         ) from err
 
 
+def task_syntax_error(path: Path) -> str | None:
+    """For a task file (one that mentions wasm_tune) that does not parse: the SyntaxError as
+    a few lines (file, line, the code and a caret) instead of an import traceback."""
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if "wasm_tune" not in source:
+        return None
+    try:
+        compile(source, str(path), "exec")
+    except SyntaxError as err:
+        lines = [f"SyntaxError in task file {path}, line {err.lineno}: {err.msg}"]
+        if err.text:
+            lines.append(f"    {err.text.rstrip()}")
+            if err.offset:
+                lines.append(" " * (3 + err.offset) + "^")
+        return "\n".join(lines)
+    return None
+
+
 class TaskTuner:
     """`wasm_tune(func, name=None)`: tune (with --wasm-tune) or check one task on the item's
     browser; returns the TuneResult and records it for the report and JUnit."""

@@ -24,6 +24,7 @@ from .fixtures import (
     STATE_KEY,
     WORKERINPUT_KEY,
     PluginState,
+    task_syntax_error,
     wasm_tune,
     wasm_tune_browser,
     wasm_tune_config,
@@ -63,7 +64,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 metavar=setting.metavar,
                 help=setting.help,
             )
-        parser.addini(setting.ini, help=f"{setting.about} Default: {setting.default}", default="")
+        parser.addini(
+            setting.ini, help=f"{setting.about} Default: {setting.shown_default}", default=""
+        )
 
 
 def _dest(key: str) -> str:
@@ -143,6 +146,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE_KEY, None)
     if state is not None and state.progress is not None:
         state.progress.total = sum(1 for item in session.items if item.get_closest_marker(MARKER))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """A task file with a syntax error: the error in a few lines, not an import traceback."""
+    report = yield
+    if report.failed and isinstance(collector, pytest.Module):
+        message = task_syntax_error(collector.path)
+        if message is not None:
+            report.longrepr = message
+    return report
 
 
 @pytest.hookimpl(wrapper=True)

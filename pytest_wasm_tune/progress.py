@@ -118,10 +118,11 @@ class LiveProgress:
         self.started = 0
 
     def start(self, task: str, browser: str, trials: int) -> TaskProgress:
+        """Number the next task; announce it if it tunes (a check is one line when done)."""
         self.started += 1
-        progress = TaskProgress(self, self.started)
-        self.write_line(format_start(self.started, self.total, task, browser, trials))
-        return progress
+        if trials:
+            self.write_line(format_start(self.started, self.total, task, browser, trials))
+        return TaskProgress(self, self.started)
 
 
 class TaskProgress:

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from types import TracebackType
 
 from .browsers.chromium import ChromiumBrowser
 from .device import BrowserDevice
+from .measure.staging import StagingDirectory
 from .page import page_assets
 from .remote import BrowserSession
 from .services import PageServer, ProxyService, TrackerService
 from .toolchain import WebRuntime, ensure_web_runtime
 from .toolchain.link import KernelLinker
 from .tuning import Workbench
+from .tvm_import import import_tensor_intrinsics
 
 
 class LocalStack:
@@ -40,6 +43,8 @@ class LocalStack:
         self.workbench: Workbench
 
     def __enter__(self) -> LocalStack:
+        # MetaSchedule's slow first import overlaps with starting the services and the browser
+        threading.Thread(target=import_tensor_intrinsics, daemon=True).start()
         try:
             self.runtime = ensure_web_runtime()
             self.linker = KernelLinker(self.runtime)
@@ -59,6 +64,7 @@ class LocalStack:
             self.device = BrowserDevice(
                 self.browser, self.tracker.address, self.key, self._registered
             )
+            self.workbench = Workbench(self.device, self.linker, StagingDirectory(stage_dir))
         except BaseException:
             self._stack.close()
             raise

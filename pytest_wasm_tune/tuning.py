@@ -21,6 +21,7 @@ from .measure.runner import BrowserRunner, Device, MeasureConfig, TrialLog
 from .measure.staging import StagingDirectory
 from .measure.verify import HostReference
 from .toolchain.link import KernelLinker
+from .tvm_import import import_tensor_intrinsics
 
 ERROR_RUN_SECS = 1e10  # what MetaSchedule records for failed candidates
 
@@ -53,12 +54,13 @@ class TuneTask:
         return cls(name, mod, float(estimate_tir_flops(mod)))
 
     def arg_specs(self) -> list[tuple[tuple[int, ...], str]]:
-        func = self.mod["main"]
-        specs = []
-        for param in func.params:
-            buffer = func.buffer_map[param]
-            specs.append((tuple(int(d) for d in buffer.shape), str(buffer.dtype)))
-        return specs
+        """(shape, dtype) of every tensor argument, in order."""
+        from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+
+        return [
+            (tuple(int(d) for d in info.shape), str(info.dtype))
+            for info in ArgInfo.from_prim_func(self.mod["main"])
+        ]
 
     def gflops(self, seconds: float | None) -> float | None:
         return None if not seconds else self.flops / seconds / 1e9
@@ -151,9 +153,9 @@ def _make_callbacks(
     progress: Callable[[ProgressEvent], None] | None,
     started: float,
 ) -> list:
+    from tvm.ir.utils import derived_object
     from tvm.s_tir.meta_schedule.database import TuningRecord
     from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback, UpdateCostModel
-    from tvm.ir.utils import derived_object
 
     state = {"done": 0, "best_s": None}
 
@@ -226,6 +228,7 @@ def tune(
     from tvm.s_tir import meta_schedule as ms
 
     started = time.monotonic()
+    import_tensor_intrinsics()
     device, linker, staging = bench.device, bench.linker, bench.staging
     db_dir, workload_path, records_path = database_paths(work_dir, task, device.name)
     if options.fresh and db_dir.exists():

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from tvm.s_tir.meta_schedule.builder import BuilderInput, BuilderResult, PyBuilder
 from tvm.ir.utils import derived_object
+from tvm.s_tir.meta_schedule.builder import BuilderInput, BuilderResult, PyBuilder
 
 from ..errors import ToolchainError
 from ..toolchain.link import KernelLinker
@@ -25,9 +25,9 @@ _symbols = itertools.count()
 
 def candidate_key(mod: Any) -> int:
     """Identity of a candidate: the structural hash of its scheduled IRModule."""
-    import tvm
+    import tvm_ffi
 
-    return int(tvm.ir.structural_hash(mod))
+    return int(tvm_ffi.structural_hash(mod))
 
 
 def compile_object(mod: Any, target: Any, symbol: str, out_dir: Path) -> list[Path]:

@@ -91,8 +91,12 @@ def _build(prepared: Any, target: Any, database: Any) -> Any:
         return relax.build(prepared, target=target, relax_pipeline=_lowering_pipeline(target))
 
 
-def tuned_functions(prepared: Any, database: Any) -> tuple[str, ...]:
-    """Names of the fused PrimFuncs of `prepared` that `database` holds a record for."""
+def tuned_functions(prepared: Any, database: Any, target: Any) -> tuple[str, ...]:
+    """Names of the fused PrimFuncs of `prepared` that `database` holds a record for.
+
+    Asks `query_tuning_record`, the lookup MetaScheduleApplyDatabase also relies on
+    (`UnionDatabase.has_workload` is not implemented and raises).
+    """
     from tvm import tirx
     from tvm.s_tir import meta_schedule as ms
 
@@ -100,7 +104,7 @@ def tuned_functions(prepared: Any, database: Any) -> tuple[str, ...]:
     for gvar, func in prepared.functions_items():
         if isinstance(func, tirx.PrimFunc):
             workload = ms.tune_context._normalize_mod(func)
-            if database.has_workload(workload):
+            if database.query_tuning_record(workload, target, gvar.name_hint) is not None:
                 found.append(gvar.name_hint)
     return tuple(sorted(found))
 
@@ -127,7 +131,7 @@ def compile_model_timed(
         linked = time.perf_counter()
         wasm = output.read_bytes()
     return CompiledModel(
-        wasm, compiled - started, linked - compiled, tuned_functions(prepared, database)
+        wasm, compiled - started, linked - compiled, tuned_functions(prepared, database, target)
     )
 
 

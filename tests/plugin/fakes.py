@@ -24,7 +24,9 @@ def fake_tune(task, bench, work_dir, options, progress=None):
             "task": task.name, "trials": options.trials, "fresh": options.fresh,
             "timeout_s": options.measure.call_timeout_s, "work_dir": str(work_dir),
         }) + "\\n")
-    trial_log = tuple(TrialLog(f"c{i}", 8, (0.001, 0.0011), None, i == 0) for i in range(options.trials))
+    trial_log = tuple(
+        TrialLog(f"c{i}", 8, (0.001, 0.0011), None, i == 0) for i in range(options.trials)
+    )
     return tuning.TuneResult(
         task=task.name, browser=bench.device.name, flops=task.flops,
         best_s=task.flops / 4e9 if options.trials else task.flops / 1e9,
@@ -45,7 +47,7 @@ def _fake_engine(monkeypatch):
     monkeypatch.setattr(tuning, "tune", fake_tune)
 '''
 
-MATMUL_TASKS = '''
+MATMUL_TASKS = """
 import pytest
 from tvm import te
 
@@ -62,4 +64,4 @@ def matmul(n):
 def test_matmul(n, wasm_tune):
     result = wasm_tune(matmul(n))
     assert result.correct
-'''
+"""

@@ -1,6 +1,7 @@
 """The pure parts of the model support: ResNet-18's graph and weights, task naming."""
 
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,16 +12,18 @@ from pytest_wasm_tune.models.tasks import op_names, readable_name, unique_names
 READABLE = re.compile(r"^[a-z0-9_]+$")
 
 
-def _shape(ty: object) -> tuple[int, ...]:
-    return tuple(int(d) for d in ty.shape)  # type: ignore[attr-defined]
+def _shape(ty: Any) -> tuple[int, ...]:
+    return tuple(int(d) for d in ty.shape)
 
 
 @pytest.fixture(scope="module")
-def resnet():  # type: ignore[no-untyped-def]
+def resnet() -> tuple[Any, dict[str, np.ndarray]]:
     return build_resnet18(seed=0)
 
 
-def test_resnet18_has_torchvision_weights_and_shapes(resnet) -> None:  # type: ignore[no-untyped-def]
+def test_resnet18_has_torchvision_weights_and_shapes(
+    resnet: tuple[Any, dict[str, np.ndarray]],
+) -> None:
     mod, params = resnet
     main = mod["main"]
     assert _shape(main.params[0].ty) == (1, 3, 224, 224)

@@ -1,0 +1,75 @@
+"""One real tuning run through pytest: tracker, proxy, page server, emcc, headless Chromium."""
+
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+
+from pytest_wasm_tune.config import SETTINGS
+
+pytest_plugins = ["pytester"]
+
+SMALL_MATMUL = """
+from tvm import te
+
+
+def test_matmul64(wasm_tune):
+    n = 64
+    A = te.placeholder((n, n), name="A")
+    B = te.placeholder((n, n), name="B")
+    k = te.reduce_axis((0, n), name="k")
+    C = te.compute((n, n), lambda i, j: te.sum(A[i, k] * B[k, j], axis=k), name="C")
+    result = wasm_tune(te.create_prim_func([A, B, C]))
+    assert result.correct
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_tuning_a_small_matmul_writes_consistent_artifacts(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tvm.s_tir.meta_schedule.database import JSONDatabase
+
+    for setting in SETTINGS:
+        monkeypatch.delenv(setting.env, raising=False)
+    pytester.makepyfile(test_small=SMALL_MATMUL)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--wasm-tune", "--wasm-tune-trials", "4", timeout=900
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "[[]Task 1/1]  test_matmul64 in chromium: tuning 4 trials",
+            "[[]Task 1/1]  Current/Best: * GFLOPS | Progress: (4/4) | * s",
+            "*= wasm-tune summary (tune) =*",
+            "test_matmul64  chromium  *       4  *",
+        ]
+    )
+    report = json.loads((pytester.path / "wasm-tune-artifacts" / "report.json").read_text())
+    (task,) = report["tasks"]
+    assert (task["task"], task["browser"], task["outcome"]) == (
+        "test_matmul64",
+        "chromium",
+        "passed",
+    )
+    assert task["correct"] and task["trials"] == len(task["trial_log"]) == 4
+    environment = report["environment"]
+    assert (
+        environment["browsers"][0]["name"] == "chromium" and environment["browsers"][0]["version"]
+    )
+    assert environment["tvm"] and environment["emcc"] and environment["cpu"]["model"]
+
+    database_dir = Path(task["database"]["dir"])
+    assert database_dir == pytester.path / "wasm-tune-artifacts/databases/test_matmul64/chromium"
+    workload, records = (
+        database_dir / "database_workload.json",
+        database_dir / "database_tuning_record.json",
+    )
+    assert workload.is_file() and records.is_file()
+    database = JSONDatabase(str(workload), str(records), allow_missing=False)
+    stored = database.get_all_tuning_records()
+    assert len(stored) == task["trials"]
+    (top,) = database.get_top_k(stored[0].workload, 1)
+    assert task["best_s"] == pytest.approx(statistics.median(float(s) for s in top.run_secs))

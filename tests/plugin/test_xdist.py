@@ -1,0 +1,64 @@
+"""pytest-xdist: the controller owns the services and writes the one report; workers get the
+controller's service addresses and send their results back in user_properties."""
+
+import json
+
+import pytest
+
+from pytest_wasm_tune.config import SETTINGS
+
+from .fakes import FAKE_ENGINE_CONFTEST, MATMUL_TASKS
+
+pytest_plugins = ["pytester"]
+
+RECORD_ADDRESSES = """
+import json
+import os
+
+from test_tasks import matmul
+
+
+def test_addresses(request, wasm_tune_services, wasm_tune):
+    wasm_tune(matmul(4))
+    worker = request.config.workerinput
+    with open(f"addresses-{worker['workerid']}.json", "w") as handle:
+        json.dump(
+            {
+                "given": worker["wasm_tune_services"],
+                "used": wasm_tune_services.to_dict(),
+                "pid": os.getpid(),
+            },
+            handle,
+        )
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_outer_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for setting in SETTINGS:
+        monkeypatch.delenv(setting.env, raising=False)
+
+
+def test_controller_hands_out_services_and_writes_one_report(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(FAKE_ENGINE_CONFTEST)
+    pytester.makepyfile(
+        test_tasks=MATMUL_TASKS.replace("[8, 16]", "[4, 8, 12, 16]"),
+        test_addresses=RECORD_ADDRESSES,
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--dist", "each", "--wasm-tune", "--wasm-tune-trials=3"
+    )
+    result.assert_outcomes(passed=10)
+    seen = [json.loads(path.read_text()) for path in sorted(pytester.path.glob("addresses-*.json"))]
+    assert len(seen) == 2 and seen[0]["pid"] != seen[1]["pid"]
+    for worker in seen:
+        assert "error" not in worker["given"]
+        assert worker["used"] == worker["given"] == seen[0]["given"]
+    reports = list(pytester.path.rglob("report.json"))
+    assert reports == [pytester.path / "wasm-tune-artifacts" / "report.json"]
+    report = json.loads(reports[0].read_text())
+    assert report["written_by"]["role"] == "controller"
+    assert report["written_by"]["pid"] not in {worker["pid"] for worker in seen}
+    assert len(report["tasks"]) == 10  # --dist each: every worker runs all 5 items
+    assert {task["trials"] for task in report["tasks"]} == {3}
+    result.stdout.fnmatch_lines(["*= wasm-tune summary (tune) =*", "report: */report.json"])
