@@ -127,6 +127,15 @@ class ChromiumBrowser:
             return "(browser log unavailable)"
         return "\n".join(str(entry.get("message", "")) for entry in entries[-40:])
 
+    def browser_pids(self) -> list[int]:
+        """PIDs of the browser processes started by the driver (for crash tests and cleanup)."""
+        import psutil
+
+        if self._driver is None:
+            return []
+        driver = psutil.Process(self._driver.service.process.pid)
+        return [child.pid for child in driver.children() if "chrom" in child.name()]
+
     def restart(self) -> None:
         """Kill and relaunch the browser (after a crash or a hang)."""
         self.stop()

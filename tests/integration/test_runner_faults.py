@@ -1,0 +1,108 @@
+"""Faulty candidates measured through the real browser: traps, hangs, a killed browser, wrong
+results. Each becomes a result with `error_msg`; the runner recovers and goes on."""
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import tvm
+from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+from tvm.s_tir.meta_schedule.builder import BuilderInput
+from tvm.s_tir.meta_schedule.runner import RunnerInput
+
+from pytest_wasm_tune.kernels import wasm_target
+from pytest_wasm_tune.main_job import matmul_prim_func
+from pytest_wasm_tune.measure.builder import WasmBatchBuilder
+from pytest_wasm_tune.measure.phases import PhaseTimes
+from pytest_wasm_tune.measure.runner import BrowserRunner, MeasureConfig
+from pytest_wasm_tune.measure.verify import HostReference
+from pytest_wasm_tune.testing import LocalStack
+
+from . import faulty_kernels
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+MATMUL = tvm.IRModule({"main": matmul_prim_func(16)})
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[LocalStack]:
+    with LocalStack(stage_dir=tmp_path / "stage") as local:
+        yield local
+
+
+def _pipeline(stack: LocalStack, call_timeout_s: float = 5.0) -> tuple[WasmBatchBuilder, BrowserRunner]:
+    phases = PhaseTimes()
+    bench = stack.workbench
+    builder = WasmBatchBuilder(bench.linker, bench.staging, phases)
+    reference = HostReference(MATMUL, [((16, 16), "float32")] * 3)
+    config = MeasureConfig(repeat=2, min_repeat_ms=5, call_timeout_s=call_timeout_s)
+    runner = BrowserRunner(bench.device, bench.staging, reference, phases, config)
+    return builder, runner
+
+
+def _measure(builder: WasmBatchBuilder, runner: BrowserRunner, funcs: list) -> list:
+    mods = [f if isinstance(f, tvm.IRModule) else tvm.IRModule({"main": f}) for f in funcs]
+    built = builder.build([BuilderInput(mod, wasm_target()) for mod in mods])
+    assert all(b.error_msg is None for b in built), [b.error_msg for b in built]
+    args_info = ArgInfo.from_prim_func(MATMUL["main"])
+    futures = runner.run([RunnerInput(b.artifact_path, "cpu", args_info) for b in built])
+    return [f.result() for f in futures]
+
+
+def test_trap_hang_and_wrong_result_become_errors_and_the_batch_goes_on(stack: LocalStack) -> None:
+    builder, runner = _pipeline(stack)
+    try:
+        results = _measure(
+            builder,
+            runner,
+            [
+                MATMUL,
+                faulty_kernels.out_of_bounds,
+                MATMUL,
+                faulty_kernels.never_returns,
+                faulty_kernels.wrong_result,
+                MATMUL,
+            ],
+        )
+    finally:
+        runner.close()
+    errors = [r.error_msg for r in results]
+    assert errors[0] is None and errors[2] is None and errors[5] is None
+    assert "out of bounds" in errors[1]
+    assert "did not return within 5 s" in errors[3]
+    assert "wrong result" in errors[4] and "max abs diff" in errors[4]
+    assert all(len(r.run_secs) == 2 and min(r.run_secs) > 0 for i, r in enumerate(results) if i in (0, 2, 5))
+    assert stack.device.restarts == 1, "only the hang needs a new browser"
+    assert not list(stack.workbench.staging.directory.glob("*.wasm")), "measured modules are removed"
+
+
+def test_a_killed_browser_is_restarted_and_measurement_continues(stack: LocalStack) -> None:
+    builder, runner = _pipeline(stack, call_timeout_s=30)
+    slow = tvm.IRModule({"main": matmul_prim_func(16)})
+    pids = stack.browser.browser_pids()
+    assert pids
+
+    def kill_soon() -> None:
+        deadline = time.monotonic() + 60
+        while runner.measured < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_soon)
+    try:
+        killer.start()
+        # enough work that the kill lands mid-batch
+        first = _measure(builder, runner, [slow] * 40)
+        killer.join()
+        second = _measure(builder, runner, [slow] * 3)
+    finally:
+        runner.close()
+    assert any(r.error_msg for r in first), "the kill must have hit a measurement"
+    assert any(r.error_msg is None for r in first)
+    assert all(r.error_msg is None for r in second), [r.error_msg for r in second]
+    assert stack.device.restarts >= 1
