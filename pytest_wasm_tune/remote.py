@@ -110,7 +110,8 @@ class BrowserSession:
         return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.remote = None  # dropping the last reference closes the session
+        # The session closes once no remote object (this, tensors, devices) is referenced.
+        self.remote = None
 
     def call(self, fn: Callable[[], Any], what: str, timeout_s: float | None = None) -> Any:
         return call_with_timeout(fn, timeout_s or self.call_timeout_s, self._on_hang, what)

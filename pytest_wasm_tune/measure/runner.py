@@ -83,6 +83,10 @@ class BrowserRunnerFuture(PyRunnerFuture):
         return RunnerResult(self._run_secs, self._error)
 
 
+class _SessionOpenError(WasmTuneError):
+    """No RPC session could be opened (or set up) on the device."""
+
+
 @dataclass
 class _Item:
     symbol: str
@@ -168,51 +172,64 @@ class BrowserRunner(PyRunner):
         failures = 0
         while pending:
             try:
-                with self.phases.timed("session"):
-                    session = self.device.session(self._module(staged)).__enter__()
-                    session.call_timeout_s = self.config.call_timeout_s
-                    args = [session.empty(shape, dtype) for shape, dtype in spec]
-                    session.fill_random(0, args)
-            except WasmTuneError as err:
+                self._session_pass(staged, pending, measured, spec)
+            except _SessionOpenError as err:
                 failures += 1
                 if failures >= SESSION_ATTEMPTS:
                     for item in pending:
                         self._finish(
                             item, None, f"could not open a session in {self.device.name}: {err}"
                         )
-                    return
-                self._recover()
-                continue
-            try:
-                while pending:
-                    item = pending.pop(0)
-                    try:
-                        with self.phases.timed("measure"):
-                            result = session.measure(
-                                item.symbol,
-                                args,
-                                number=self.config.number,
-                                repeat=self.config.repeat,
-                                min_repeat_ms=self.config.min_repeat_ms,
-                                warmup=self.config.warmup,
-                            )
-                    except KernelError as err:
-                        self._finish(item, None, f"kernel failed in {self.device.name}: {err}")
-                        break  # the instance may be corrupt: reopen the session
-                    except RemoteCallError as err:
-                        self._finish(item, None, f"{self.device.name} hung or crashed: {err}")
-                        self._recover()
-                        break
-                    self.measured += 1
-                    item.log.number, item.log.times_s = result.number, result.times_s
-                    measured.append((item, result))
+                    pending.clear()
                 else:
-                    self._verify_best(session, measured, spec)
-                    measured = []
-            finally:
-                session.__exit__(None, None, None)
+                    self._recover()
         if measured:
             self._verify_in_new_session(staged, measured, spec)
+
+    def _session_pass(
+        self, staged: StagedKernel, pending: list[_Item], measured: list, spec: list
+    ) -> None:
+        """Measure pending items in one RPC session until one fails; then verify new bests.
+
+        All remote objects live in this frame, so the session really closes when it returns
+        (tvmjs keeps a session open while any tensor or device of it is referenced).
+        """
+        session = self.device.session(self._module(staged), self.config.call_timeout_s)
+        try:
+            with self.phases.timed("session"):
+                session.__enter__()
+                args = [session.empty(shape, dtype) for shape, dtype in spec]
+                session.fill_random(0, args)
+        except WasmTuneError as err:
+            session.__exit__(None, None, None)
+            raise _SessionOpenError(str(err)) from None
+        try:
+            while pending:
+                item = pending.pop(0)
+                try:
+                    with self.phases.timed("measure"):
+                        result = session.measure(
+                            item.symbol,
+                            args,
+                            number=self.config.number,
+                            repeat=self.config.repeat,
+                            min_repeat_ms=self.config.min_repeat_ms,
+                            warmup=self.config.warmup,
+                        )
+                except KernelError as err:
+                    self._finish(item, None, f"kernel failed in {self.device.name}: {err}")
+                    return  # the instance may be corrupt (a trap can exit it): new session
+                except RemoteCallError as err:
+                    self._finish(item, None, f"{self.device.name} hung or crashed: {err}")
+                    self._recover()
+                    return
+                self.measured += 1
+                item.log.number, item.log.times_s = result.number, result.times_s
+                measured.append((item, result))
+            self._verify_best(session, measured, spec)
+            measured.clear()
+        finally:
+            session.__exit__(None, None, None)
 
     def _verify_in_new_session(self, staged: StagedKernel, measured: list, spec: list) -> None:
         try:

@@ -34,7 +34,9 @@ def stack(tmp_path: Path) -> Iterator[LocalStack]:
         yield local
 
 
-def _pipeline(stack: LocalStack, call_timeout_s: float = 5.0) -> tuple[WasmBatchBuilder, BrowserRunner]:
+def _pipeline(
+    stack: LocalStack, call_timeout_s: float = 5.0
+) -> tuple[WasmBatchBuilder, BrowserRunner]:
     phases = PhaseTimes()
     bench = stack.workbench
     builder = WasmBatchBuilder(bench.linker, bench.staging, phases)
@@ -75,9 +77,15 @@ def test_trap_hang_and_wrong_result_become_errors_and_the_batch_goes_on(stack: L
     assert "out of bounds" in errors[1]
     assert "did not return within 5 s" in errors[3]
     assert "wrong result" in errors[4] and "max abs diff" in errors[4]
-    assert all(len(r.run_secs) == 2 and min(r.run_secs) > 0 for i, r in enumerate(results) if i in (0, 2, 5))
+    assert all(
+        len(r.run_secs) == 2 and min(r.run_secs) > 0
+        for i, r in enumerate(results)
+        if i in (0, 2, 5)
+    )
     assert stack.device.restarts == 1, "only the hang needs a new browser"
-    assert not list(stack.workbench.staging.directory.glob("*.wasm")), "measured modules are removed"
+    assert not list(stack.workbench.staging.directory.glob("*.wasm")), (
+        "measured modules are removed"
+    )
 
 
 def test_a_killed_browser_is_restarted_and_measurement_continues(stack: LocalStack) -> None:
