@@ -80,7 +80,12 @@ def format_done(index: int, total: int, record: Mapping[str, Any]) -> str:
             f"best {best} GFLOPS ({speedup} over the default {default}), {numerics}, "
             f"{record.get('trials', 0)} trials, {record.get('errors', 0)} errors"
         )
-    return f"{task_prefix(index, total)}  Done: {body} | {record.get('wall_s', 0.0):.2f} s"
+    line = f"{task_prefix(index, total)}  Done: {body} | {record.get('wall_s', 0.0):.2f} s"
+    messages = record.get("error_messages") or ()
+    if messages:
+        first = " ".join(str(messages[0]).split())
+        line += f"\n{task_prefix(index, total)}  first error: {first[:300]}"
+    return line
 
 
 def _cell(key: str, value: Any) -> str:

@@ -5,6 +5,7 @@ result = tune(TuneTask.from_prim_func(func, "matmul256"), stack.workbench, work_
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import statistics
@@ -136,6 +137,21 @@ def _run_secs(record: Any) -> list[float]:
     return [float(getattr(s, "value", s)) for s in record.run_secs]
 
 
+def _quiet_meta_schedule_logging() -> None:
+    """MetaSchedule logs to files in the work dir; keep its console to warnings (we report
+    progress ourselves) and drop unnamed handlers that its dictConfig cannot re-reference."""
+    logger = logging.getLogger("tvm.s_tir.meta_schedule")
+    for handler in list(logger.handlers):
+        if handler.get_name() is None:
+            logger.removeHandler(handler)
+    logger.setLevel(logging.WARNING)
+
+
+def _best_recorded(recorded: dict[int, list[float]]) -> float | None:
+    valid = [statistics.median(s) for s in recorded.values() if s != [ERROR_RUN_SECS]]
+    return min(valid, default=None)
+
+
 def recorded_measurements(database: Any) -> dict[int, list[float]]:
     """Structural hash of every candidate in the database → its recorded run seconds."""
     recorded: dict[int, list[float]] = {}
@@ -157,7 +173,7 @@ def _make_callbacks(
     from tvm.s_tir.meta_schedule.database import TuningRecord
     from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback, UpdateCostModel
 
-    state = {"done": 0, "best_s": None}
+    state = {"done": len(recorded), "best_s": _best_recorded(recorded)}
 
     @derived_object
     class RecordAndReport(PyMeasureCallback):
@@ -248,21 +264,23 @@ def tune(
     try:
         default_s, default_correct = _measure_default(task, builder, runner, target)
         trial_log.clear()
-        runner.best_verified_s = min(
-            (statistics.median(s) for s in recorded.values() if s != [ERROR_RUN_SECS]),
-            default=float("inf"),
-        )
+        best_before = _best_recorded(recorded)
+        runner.best_verified_s = float("inf") if best_before is None else best_before
         measured_before = runner.measured
+        measured_in_search = 0
+        # the budget is per task and database: a rerun continues where the last one stopped
+        remaining = max(0, options.trials - len(recorded))
         best_s, correct, trace = None, False, None
-        if options.trials > 0:
+        if remaining > 0:
+            _quiet_meta_schedule_logging()
             with phases.timed("search"):
                 ms.tune_tir(
                     task.mod,
                     target,
                     work_dir=str(db_dir / "logs"),
-                    max_trials_global=options.trials,
-                    max_trials_per_task=options.trials,
-                    num_trials_per_iter=min(options.trials_per_iter, options.trials),
+                    max_trials_global=remaining,
+                    max_trials_per_task=remaining,
+                    num_trials_per_iter=min(options.trials_per_iter, remaining),
                     builder=builder,
                     runner=runner,
                     database=database,
@@ -272,6 +290,8 @@ def tune(
                     seed=options.seed,
                     num_tuning_cores=1,
                 )
+        measured_in_search = runner.measured - measured_before
+        if options.trials > 0:
             search_log = list(trial_log)
             best_s, correct, trace = _final_check(task, database, builder, runner, target)
             trial_log[:] = search_log
@@ -287,7 +307,7 @@ def tune(
         best_s=best_s,
         default_s=default_s,
         trials=len(trial_log),
-        measured=runner.measured - measured_before,
+        measured=measured_in_search,
         errors=len(errors),
         error_messages=tuple(errors[:10]),
         correct=correct,

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from pytest_wasm_tune import defaults
 from pytest_wasm_tune.config import SETTINGS
+from pytest_wasm_tune.toolchain.cache import cache_root
 
 pytest_plugins = ["pytester"]
 
@@ -34,6 +36,8 @@ def test_tuning_a_small_matmul_writes_consistent_artifacts(
 
     for setting in SETTINGS:
         monkeypatch.delenv(setting.env, raising=False)
+    # pytester points HOME at its temporary directory: keep using the real runtime cache
+    monkeypatch.setenv(defaults.CACHE_DIR_ENV, str(cache_root()))
     pytester.makepyfile(test_small=SMALL_MATMUL)
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "--wasm-tune", "--wasm-tune-trials", "4", timeout=900
