@@ -75,7 +75,7 @@ SETTINGS: tuple[Setting, ...] = (
         "wasm_tune_trials",
         "WASM_TUNE_TRIALS",
         str(DEFAULT_TRIALS),
-        "Candidates to measure per task and browser when tuning.",
+        "Trials per task and browser when tuning, counting those already in its database.",
         "N",
     ),
     Setting(
@@ -121,7 +121,7 @@ SETTINGS: tuple[Setting, ...] = (
         "wasm_tune_timeout",
         "WASM_TUNE_TIMEOUT",
         f"{defaults.REMOTE_CALL_TIMEOUT_S:g}",
-        "Seconds every remote call into a browser may take before the browser is reloaded.",
+        "Seconds every remote call into a browser may take before the browser is restarted.",
         "SECONDS",
     ),
 )

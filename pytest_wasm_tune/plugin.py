@@ -12,6 +12,8 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -34,6 +36,9 @@ from .fixtures import (
 )
 from .progress import LiveProgress, format_summary
 
+if TYPE_CHECKING:
+    from .infrastructure import SharedServices
+
 __all__ = [
     "wasm_tune",
     "wasm_tune_browser",
@@ -48,22 +53,10 @@ MARKER = "wasm_tune"
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("wasm-tune", "auto-tune TVM kernels for WebAssembly in browsers")
     for setting in SETTINGS:
-        if setting.is_switch:
-            group.addoption(
-                setting.flag,
-                action="store_true",
-                default=None,
-                dest=_dest(setting.key),
-                help=setting.help,
-            )
-        else:
-            group.addoption(
-                setting.flag,
-                default=None,
-                dest=_dest(setting.key),
-                metavar=setting.metavar,
-                help=setting.help,
-            )
+        kind = {"action": "store_true"} if setting.is_switch else {"metavar": setting.metavar}
+        group.addoption(
+            setting.flag, default=None, dest=_dest(setting.key), help=setting.help, **kind
+        )
         parser.addini(
             setting.ini, help=f"{setting.about} Default: {setting.shown_default}", default=""
         )
@@ -121,11 +114,26 @@ def _line_writer(config: pytest.Config) -> Callable[[str], None]:
 
 @pytest.hookimpl(trylast=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize every item using wasm_tune over the browsers; trylast puts the id last."""
+    """Parametrize every item using wasm_tune over the browsers; trylast puts the id last.
+
+    An item that parametrizes `wasm_tune_browser` itself keeps its own browsers.
+    """
     if "wasm_tune_browser" not in metafunc.fixturenames:
+        return
+    if _parametrized_by_user(metafunc, "wasm_tune_browser"):
         return
     browsers = list(metafunc.config.stash[STATE_KEY].config.browsers)
     metafunc.parametrize("wasm_tune_browser", browsers, ids=browsers)
+
+
+def _parametrized_by_user(metafunc: pytest.Metafunc, name: str) -> bool:
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0] if marker.args else marker.kwargs.get("argnames", ())
+        if isinstance(names, str):
+            names = [part.strip() for part in names.split(",")]
+        if name in names:
+            return True
+    return False
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -187,7 +195,7 @@ class _ReportHooks:
         self.config = config
         self.state = state
         self.recorder = state.recorder or RunRecorder()
-        self.report_path = None
+        self.report_path: Path | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -243,12 +251,15 @@ class _XdistControllerHooks:
     """Registered on the xdist controller: start the services once, pass their addresses."""
 
     def __init__(self) -> None:
-        from .infrastructure import SharedServices
-
-        self.shared = SharedServices()
+        self.shared: SharedServices | None = None
 
     def pytest_configure_node(self, node: object) -> None:
+        if self.shared is None:
+            from .infrastructure import SharedServices
+
+            self.shared = SharedServices()
         node.workerinput[WORKERINPUT_KEY] = self.shared.payload()  # type: ignore[attr-defined]
 
     def pytest_unconfigure(self) -> None:
-        self.shared.close()
+        if self.shared is not None:
+            self.shared.close()

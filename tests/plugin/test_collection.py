@@ -53,6 +53,20 @@ def test_ids_end_with_the_browser(pytester: pytest.Pytester) -> None:
     )
 
 
+def test_an_item_can_pin_its_browsers(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_x="""
+        import pytest
+
+        @pytest.mark.parametrize("n, wasm_tune_browser", [(1, "chromium")])
+        def test_x(n, wasm_tune):
+            pass
+        """
+    )
+    result = pytester.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["test_x.py::test_x[1-chromium]", "1 test collected*"])
+
+
 def test_farm_browsers_are_parametrized_too(pytester: pytest.Pytester) -> None:
     pytester.path.joinpath("farm.toml").write_text(FARM)
     pytester.makepyfile(test_x="def test_x(wasm_tune): pass")

@@ -38,7 +38,7 @@ def test_help_documents_every_option_with_its_default(pytester: pytest.Pytester)
         [
             "auto-tune TVM kernels for WebAssembly in browsers:",
             "  --wasm-tune *Tune every wasm_tune task; without it each task only",
-            "  --wasm-tune-trials=N *Candidates to measure per task and browser when tuning.",
+            "  --wasm-tune-trials=N *Trials per task and browser when tuning, counting those",
             "  --wasm-tune-browsers=LIST",
             "  --wasm-tune-farm=FILE",
             "  --wasm-tune-artifacts=DIR",
@@ -51,8 +51,8 @@ def test_help_documents_every_option_with_its_default(pytester: pytest.Pytester)
         "--wasm-tune": "Tune every wasm_tune task; without it each task only builds its default"
         " schedule, runs it once in the browser and checks the numerics. Env WASM_TUNE."
         " Default: off",
-        "--wasm-tune-trials=N": "Candidates to measure per task and browser when tuning."
-        " Env WASM_TUNE_TRIALS. Default: 64",
+        "--wasm-tune-trials=N": "Trials per task and browser when tuning, counting those"
+        " already in its database. Env WASM_TUNE_TRIALS. Default: 64",
         "--wasm-tune-browsers=LIST": "Comma-separated browsers to run every wasm_tune task"
         " in: chromium or names from the farm file. Env WASM_TUNE_BROWSERS. Default: chromium",
         "--wasm-tune-farm=FILE": "TOML file of remote WebDriver browsers ([[browser]] tables"
@@ -62,7 +62,7 @@ def test_help_documents_every_option_with_its_default(pytester: pytest.Pytester)
         "--wasm-tune-fresh": "Ignore and replace existing tuning databases instead of"
         " continuing from them. Env WASM_TUNE_FRESH. Default: off",
         "--wasm-tune-timeout=SECONDS": "Seconds every remote call into a browser may take"
-        " before the browser is reloaded. Env WASM_TUNE_TIMEOUT. Default: 60",
+        " before the browser is restarted. Env WASM_TUNE_TIMEOUT. Default: 60",
     }
     for flag, help_text in pinned.items():
         assert f"{flag} {help_text}" in text

@@ -62,3 +62,20 @@ def test_controller_hands_out_services_and_writes_one_report(pytester: pytest.Py
     assert len(report["tasks"]) == 10  # --dist each: every worker runs all 5 items
     assert {task["trials"] for task in report["tasks"]} == {3}
     result.stdout.fnmatch_lines(["*= wasm-tune summary (tune) =*", "report: */report.json"])
+
+
+def test_workers_report_when_the_controller_services_did_not_start(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(pytester.mkdir("empty-bin")))
+    pytester.makepyfile(test_tasks=MATMUL_TASKS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "the controller's wasm-tune services did not start: ToolchainError: emcc (Emscripten)"
+            " was not found on PATH. Install it: sudo apt-get install emscripten node-acorn*",
+            "*= wasm-tune summary (check) =*",
+            "2 wasm_tune item(s) gave no result:",
+        ]
+    )
