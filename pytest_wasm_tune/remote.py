@@ -152,6 +152,12 @@ class BrowserSession:
     def info(self) -> dict:
         return self._page_call("wasm_tune.info")
 
+    def compare(self, actual: Any, expected: Any, rtol: float, atol: float) -> dict:
+        """numpy.allclose of two device tensors, computed in the page (downloads are slow):
+        {"count", "mismatches", "maxAbs", "maxRel"}."""
+        reply = self._page_call("wasm_tune.compare", float(rtol), float(atol), actual, expected)
+        return dict(reply["results"][0])
+
     def fill_random(self, seed: int, tensors: Sequence[Any]) -> None:
         """Fill tensors in place with the page's deterministic generator (dtype-aware)."""
         self._page_call("wasm_tune.fill_random", seed, *tensors)

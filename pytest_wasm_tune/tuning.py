@@ -6,6 +6,7 @@ result = tune(TuneTask.from_prim_func(func, "matmul256"), stack.workbench, work_
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import statistics
@@ -90,6 +91,7 @@ class TuneOptions:
     fresh: bool = False
     seed: int | None = None
     build_workers: int = 2
+    search_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,7 @@ def tune(
                     measure_callbacks=_make_callbacks(task, options, recorded, progress, started),
                     task_scheduler="round-robin",
                     seed=options.seed,
-                    num_tuning_cores=1,
+                    num_tuning_cores=options.search_threads,
                 )
         measured_in_search = runner.measured - measured_before
         if options.trials > 0:

@@ -23,7 +23,7 @@ from ..remote import BrowserSession, Measurement, stage_reference
 from .artifact import RecordedKernel, StagedKernel, decode
 from .phases import PhaseTimes
 from .staging import StagingDirectory
-from .verify import DEFAULT_TOLERANCES, HostReference, compare
+from .verify import DEFAULT_TOLERANCES, HostReference, Mismatch
 
 SESSION_ATTEMPTS = 3
 
@@ -242,31 +242,41 @@ class BrowserRunner(PyRunner):
 
     def _verify_best(self, session: BrowserSession, measured: list, spec: list) -> None:
         """Verify, fastest first, the candidates that would become the best; resolve all."""
-        uploaded: list[Any] | None = None
+        device_ref: tuple[list[Any], list[Any]] | None = None
         for item, result in sorted(measured, key=lambda pair: pair[1].median_s):
             if result.median_s < self.best_verified_s:
                 with self.phases.timed("verify"):
-                    if uploaded is None:
-                        uploaded = [session.upload(array) for array in self.reference.inputs]
-                    error = self._check(session, item.symbol, uploaded)
+                    if device_ref is None:
+                        device_ref = (
+                            [session.upload(array) for array in self.reference.inputs],
+                            [session.upload(array) for array in self.reference.outputs],
+                        )
+                    error = self._check(session, item.symbol, *device_ref)
                 if error is not None:
                     self._finish(item, None, error)
-                    uploaded = None  # a wrong kernel may have written anywhere: re-upload
+                    device_ref = None  # a wrong kernel may have written anywhere: upload again
                     continue
                 item.log.verified = True
                 self.best_verified_s = result.median_s
             self._finish(item, list(result.times_s), None)
 
-    def _check(self, session: BrowserSession, symbol: str, uploaded: list[Any]) -> str | None:
+    def _check(
+        self, session: BrowserSession, symbol: str, inputs: list[Any], expected: list[Any]
+    ) -> str | None:
+        """Run `symbol` once on the reference inputs and compare every argument in the page."""
         try:
-            for tensor, array in zip(uploaded, self.reference.inputs, strict=True):
+            for tensor, array in zip(inputs, self.reference.inputs, strict=True):
                 session.copy_into(tensor, array)
-            session.run(symbol, uploaded)
-            actual = [session.download(tensor) for tensor in uploaded]
+            session.run(symbol, inputs)
+            for index, (got, want) in enumerate(zip(inputs, expected, strict=True)):
+                dtype = str(self.reference.outputs[index].dtype)
+                rtol, atol = self.config.tolerances.get(dtype, (0.0, 0.0))
+                diff = session.compare(got, want, rtol, atol)
+                if diff["mismatches"]:
+                    return Mismatch(index, diff["maxAbs"], diff["maxRel"]).message()
         except RemoteCallError as err:
             return f"verification run failed: {err}"
-        mismatch = compare(actual, self.reference.outputs, self.config.tolerances)
-        return None if mismatch is None else mismatch.message()
+        return None
 
     def _recover(self) -> None:
         with self.phases.timed("recover"):

@@ -203,21 +203,26 @@ export async function runMeasurement(o) {
   }
 
   const calibrationMs = [];
+  const timesS = [];
   if (number <= 0) {
     number = calibrateNumber(Math.min(...warmupMs), minRepeatMs, maxNumber);
     if (minRepeatMs > 0) {
       for (let round = 0; round < MAX_CALIBRATION_ROUNDS; ++round) {
         const durationMs = o.timeBatch(number);
-        calibrationMs.push(durationMs);
         await o.yieldToLoop();
-        if (durationMs >= minRepeatMs || number >= maxNumber) break;
+        if (durationMs >= minRepeatMs) {
+          // a batch at the final `number` that met the floor is a full repeat: keep it
+          timesS.push(durationMs / number / 1000);
+          break;
+        }
+        calibrationMs.push(durationMs);
+        if (number >= maxNumber) break;
         number = nextCalibrationNumber(number, durationMs, minRepeatMs, maxNumber);
       }
     }
   }
 
-  const timesS = [];
-  for (let r = 0; r < repeat; ++r) {
+  while (timesS.length < repeat) {
     timesS.push(o.timeBatch(number) / number / 1000);
     await o.yieldToLoop();
   }
@@ -489,4 +494,59 @@ export function bfloat16Bits(value) {
 export function bfloat16Value(bits) {
   u32[0] = (bits & 0xffff) << 16;
   return f32[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numerical comparison (results are checked in the page: downloading tensors over the RPC
+// websocket is ~1 s per MB, uploading the expected values is ~30 ms per MB)
+// ---------------------------------------------------------------------------------------------
+
+const TYPED_ARRAYS = {
+  "float32": Float32Array,
+  "float64": Float64Array,
+  "int8": Int8Array,
+  "int16": Int16Array,
+  "int32": Int32Array,
+  "uint8": Uint8Array,
+  "uint16": Uint16Array,
+  "uint32": Uint32Array,
+  "bool": Uint8Array,
+};
+
+/**
+ * A typed-array view of `count` scalars of `dtype` at `byteOffset` in `buffer`.
+ * @returns {ArrayLike<number>}
+ */
+export function typedView(buffer, byteOffset, count, dtype) {
+  const name = dtypeName(dtype);
+  const Type = TYPED_ARRAYS[name];
+  if (!Type) throw new Error(`compare does not support dtype ${name}`);
+  if (byteOffset % Type.BYTES_PER_ELEMENT !== 0) {
+    return new Type(buffer.slice(byteOffset, byteOffset + count * Type.BYTES_PER_ELEMENT));
+  }
+  return new Type(buffer, byteOffset, count);
+}
+
+/**
+ * numpy.allclose semantics (|a - e| <= atol + rtol * |e|, NaN equals NaN), with the largest
+ * absolute and relative differences for the error message.
+ */
+export function compareValues(actual, expected, rtol, atol) {
+  if (actual.length !== expected.length) {
+    throw new Error(`compare: ${actual.length} values against ${expected.length}`);
+  }
+  let maxAbs = 0;
+  let maxRel = 0;
+  let mismatches = 0;
+  for (let i = 0; i < actual.length; ++i) {
+    const a = Number(actual[i]);
+    const e = Number(expected[i]);
+    if (Number.isNaN(a) && Number.isNaN(e)) continue;
+    const diff = Math.abs(a - e);
+    const rel = diff / Math.max(Math.abs(e), Number.MIN_VALUE);
+    if (!(diff <= atol + rtol * Math.abs(e))) mismatches += 1;
+    if (!(diff <= maxAbs)) maxAbs = diff;
+    if (!(rel <= maxRel)) maxRel = rel;
+  }
+  return { count: actual.length, mismatches, maxAbs, maxRel };
 }

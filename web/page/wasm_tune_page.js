@@ -292,34 +292,75 @@ async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, ...t
   }
 }
 
+/** Bytes of a compact CPU tensor inside wasm memory (throws for strided or out-of-range). */
+function tensorExtent(inst, t, index) {
+  let count = 1;
+  for (const dim of t.shape) {
+    if (!(dim >= 0)) throw new Error(`tensor ${index} has an invalid shape [${t.shape}]`);
+    count *= dim;
+  }
+  if (t.strides) {
+    let expected = 1;
+    for (let d = t.ndim - 1; d >= 0; --d) {
+      if (t.shape[d] !== 1 && t.strides[d] !== expected) throw new Error(`tensor ${index} is not compact`);
+      expected *= t.shape[d];
+    }
+  }
+  const nbytes = count * t.dtype.lanes * core.scalarCodec(t.dtype).bytes;
+  const start = t.data + t.byteOffset;
+  if (start + nbytes > inst.memory.memory.buffer.byteLength) {
+    throw new Error(`tensor ${index} (${describeTensor(t)}) lies outside wasm memory`);
+  }
+  return { start, nbytes, count: count * t.dtype.lanes };
+}
+
 /** wasm_tune.fill_random(seed, ...tensors) */
 async function fillRandom(inst, seed, ...args) {
   try {
     const tensors = tensorArgs(inst, args);
     tensors.forEach((t, index) => {
-      let count = 1;
-      for (const dim of t.shape) {
-        if (!(dim >= 0)) throw new Error(`tensor ${index} has an invalid shape [${t.shape}]`);
-        count *= dim;
-      }
-      if (t.strides) {
-        let expected = 1;
-        for (let d = t.ndim - 1; d >= 0; --d) {
-          if (t.shape[d] !== 1 && t.strides[d] !== expected) throw new Error(`tensor ${index} is not compact`);
-          expected *= t.shape[d];
-        }
-      }
-      const nbytes = count * t.dtype.lanes * core.scalarCodec(t.dtype).bytes;
-      const start = t.data + t.byteOffset;
-      const buffer = inst.memory.memory.buffer;
-      if (start + nbytes > buffer.byteLength) {
-        throw new Error(`tensor ${index} (${describeTensor(t)}) lies outside wasm memory`);
-      }
-      core.fillRandomBytes(new Uint8Array(buffer, start, nbytes), t.dtype, seed, index);
+      const { start, nbytes } = tensorExtent(inst, t, index);
+      core.fillRandomBytes(new Uint8Array(inst.memory.memory.buffer, start, nbytes), t.dtype, seed, index);
     });
     return core.okResult();
   } catch (err) {
     log(`fill_random: ${core.errorMessage(err)}`);
+    return core.errorResult(err);
+  }
+}
+
+/**
+ * wasm_tune.compare(rtol, atol, ...actual, ...expected): numpy.allclose of each actual tensor
+ * against its expected twin, in the page. Returns {"ok":true,"results":[{count, mismatches,
+ * maxAbs, maxRel}, ...]}.
+ */
+async function compare(inst, rtol, atol, ...args) {
+  try {
+    if (args.length % 2 !== 0) throw new Error(`compare needs pairs of tensors, got ${args.length}`);
+    const tensors = tensorArgs(inst, args);
+    const half = tensors.length / 2;
+    const buffer = inst.memory.memory.buffer;
+    const results = [];
+    for (let i = 0; i < half; ++i) {
+      const actual = tensors[i];
+      const expected = tensors[half + i];
+      if (core.dtypeName(actual.dtype) !== core.dtypeName(expected.dtype)) {
+        throw new Error(`tensor ${i}: ${describeTensor(actual)} against ${describeTensor(expected)}`);
+      }
+      const a = tensorExtent(inst, actual, i);
+      const e = tensorExtent(inst, expected, half + i);
+      results.push(
+        core.compareValues(
+          core.typedView(buffer, a.start, a.count, actual.dtype),
+          core.typedView(buffer, e.start, e.count, expected.dtype),
+          Number(rtol),
+          Number(atol),
+        ),
+      );
+    }
+    return JSON.stringify({ ok: true, results });
+  } catch (err) {
+    log(`compare: ${core.errorMessage(err)}`);
     return core.errorResult(err);
   }
 }
@@ -349,6 +390,7 @@ function neverRejects(fn) {
 async function onServerLoad(inst) {
   inst.registerAsyncServerFunc("wasm_tune.measure", neverRejects((...a) => measure(inst, ...a)));
   inst.registerAsyncServerFunc("wasm_tune.fill_random", neverRejects((...a) => fillRandom(inst, ...a)));
+  inst.registerAsyncServerFunc("wasm_tune.compare", neverRejects((...a) => compare(inst, ...a)));
   inst.registerAsyncServerFunc("wasm_tune.info", neverRejects(info));
   registerVmFunctions(inst);
 }

@@ -1,6 +1,6 @@
 // Unit tests of the page's pure logic: `cd web && npm test` (node's built-in test runner).
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it, test } from "node:test";
 
 import * as core from "../page/wasm_tune_core.js";
 
@@ -105,7 +105,7 @@ describe("runMeasurement", () => {
   const yieldToLoop = async () => {};
   const base = { yieldToLoop, repeat: 3, minRepeatMs: 40, warmup: 3 };
 
-  it("runs warm-up, calibrates number from it, checks it and times each repeat", async () => {
+  it("runs warm-up, calibrates number from it and keeps the check batch as the first repeat", async () => {
     const k = fakeKernel(0.5, 0.005, { warmupExtraMs: [3, 1] });
     const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: 0 });
     assert.equal(r.number, 80);
@@ -113,8 +113,8 @@ describe("runMeasurement", () => {
     for (const t of r.timesS) assert.ok(Math.abs(t - 0.0005) < 1e-9);
     assert.equal(r.warmupS.length, 3);
     assert.ok(r.warmupS[0] > r.warmupS[2]);
-    assert.deepEqual(k.calls, [1, 1, 1, 80, 80, 80, 80]);
-    assert.deepEqual(r.calibrationMs, [40]);
+    assert.deepEqual(k.calls, [1, 1, 1, 80, 80, 80]);
+    assert.deepEqual(r.calibrationMs, []);
   });
 
   it("recovers when the warm-up call was far slower than steady state", async () => {
@@ -124,7 +124,7 @@ describe("runMeasurement", () => {
     const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: 0, warmup: 1 });
     assert.ok(r.number * 0.0003 >= 40, `number=${r.number}`);
     assert.ok(r.number * 0.0003 < 40 * 1.3, `number=${r.number}`);
-    assert.ok(r.calibrationMs.at(-1) >= 40);
+    assert.ok(r.calibrationMs.every((ms) => ms < 40), "only batches below the floor are calibration");
     assert.ok(r.calibrationMs.length <= 4);
     for (const t of r.timesS) assert.ok(Math.abs(t - 3e-7) / 3e-7 < 0.01);
   });
@@ -352,4 +352,23 @@ describe("encodeRpcException", () => {
     assert.equal(dv.getBigUint64(20, true), BigInt(text.length));
     assert.deepEqual(packet.subarray(28), text);
   });
+});
+
+test("compareValues follows numpy.allclose", () => {
+  const ok = core.compareValues([1, 2, NaN], [1.0005, 2, NaN], 1e-3, 0);
+  assert.equal(ok.mismatches, 0);
+  assert.ok(Math.abs(ok.maxAbs - 0.0005) < 1e-12);
+  const bad = core.compareValues([1, 5], [1, 2], 1e-3, 1e-3);
+  assert.equal(bad.mismatches, 1);
+  assert.equal(bad.maxAbs, 3);
+  assert.equal(bad.maxRel, 1.5);
+  assert.equal(core.compareValues([NaN], [1], 0, 0).mismatches, 1);
+  assert.throws(() => core.compareValues([1], [1, 2], 0, 0), /1 values against 2/);
+});
+
+test("typedView reads little-endian scalars of the dtype", () => {
+  const buffer = new Float32Array([0.5, -2, 3]).buffer;
+  const view = core.typedView(buffer, 4, 2, { code: 2, bits: 32, lanes: 1 });
+  assert.deepEqual(Array.from(view), [-2, 3]);
+  assert.throws(() => core.typedView(buffer, 0, 1, { code: 2, bits: 16, lanes: 1 }), /float16/);
 });
