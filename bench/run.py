@@ -1,6 +1,6 @@
 """Benchmarks of pytest-wasm-tune, measured in local headless Chromium.
 
-    make bench            # or: .venv/bin/python bench/run.py [--trials 64] [--out bench-results.json]
+    make bench    # or: .venv/bin/python bench/run.py [--trials 64] [--out bench-results.json]
 
 Every ratio is against a baseline measured in the same process: the default (untuned) schedule
 of the same task, built, staged and timed by the same page timer.

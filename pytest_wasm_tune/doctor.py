@@ -65,7 +65,10 @@ def _check_cache() -> str:
     directory = runtime_directory(find_emscripten(), tvm.__version__)
     manifest = Manifest.load(directory)
     if manifest is None:
-        return f"not built yet: {directory} (built on first use, or: python -m pytest_wasm_tune runtime)"
+        return (
+            f"not built yet: {directory} "
+            "(built on first use, or: python -m pytest_wasm_tune runtime)"
+        )
     manifest.verify(directory)
     return f"built in {manifest.info.get('build_s', '?')} s: {directory}"
 

@@ -29,7 +29,8 @@ def run_main_job(argv: list[str]) -> int:
     with LocalStack() as stack:
         built = build_wasm(matmul_prim_func(n), stack.linker)
         print(
-            f"built {n}x{n}x{n} matmul: compile {built.compile_s:.2f} s, export+link {built.link_s:.2f} s"
+            f"built {n}x{n}x{n} matmul: compile {built.compile_s:.2f} s, "
+            f"export+link {built.link_s:.2f} s"
         )
         rng = np.random.default_rng(0)
         a = rng.uniform(-1, 1, (n, n)).astype("float32")

@@ -171,10 +171,19 @@ class BrowserSession:
         repeat: int = defaults.MEASURE_REPEAT,
         min_repeat_ms: float = defaults.MEASURE_MIN_REPEAT_MS,
         warmup: int = defaults.MEASURE_WARMUP,
+        abandon_above_s: float = 0.0,
     ) -> Measurement:
         """Time `func_name` with the page's timer; `number=0` lets the page calibrate it so one
-        repeat lasts at least `min_repeat_ms`."""
+        repeat lasts at least `min_repeat_ms`. A kernel whose warm-up call exceeds
+        `abandon_above_s` (> 0) is timed by that call alone."""
         reply = self._page_call(
-            "wasm_tune.measure", func_name, number, repeat, float(min_repeat_ms), warmup, *args
+            "wasm_tune.measure",
+            func_name,
+            number,
+            repeat,
+            float(min_repeat_ms),
+            warmup,
+            float(abandon_above_s) * 1e3,
+            *args,
         )
         return Measurement(int(reply["number"]), tuple(float(t) for t in reply["times_s"]))

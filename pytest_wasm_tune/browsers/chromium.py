@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -133,8 +135,11 @@ class ChromiumBrowser:
 
         if self._driver is None:
             return []
-        driver = psutil.Process(self._driver.service.process.pid)
-        return [child.pid for child in driver.children() if "chrom" in child.name()]
+        try:
+            driver = psutil.Process(self._driver.service.process.pid)
+            return [child.pid for child in driver.children() if "chrom" in child.name()]
+        except (psutil.Error, AttributeError):
+            return []
 
     def restart(self) -> None:
         """Kill and relaunch the browser (after a crash or a hang)."""
@@ -143,11 +148,13 @@ class ChromiumBrowser:
 
     def stop(self) -> None:
         if self._driver is not None:
-            try:
+            leftovers = self.browser_pids()
+            with contextlib.suppress(Exception):  # a dead browser must not stop the teardown
                 self._driver.quit()
-            except Exception:
-                pass
             self._driver = None
+            for pid in leftovers:  # a hung renderer can outlive quit()
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
         if self._profile is not None:
             shutil.rmtree(self._profile, ignore_errors=True)
             self._profile = None

@@ -8,6 +8,7 @@ crashes the tab becomes a result with `error_msg`; the browser is recovered and 
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +47,8 @@ class MeasureConfig:
     warmup: int = defaults.MEASURE_WARMUP
     call_timeout_s: float = defaults.REMOTE_CALL_TIMEOUT_S
     push_bytes: bool = False  # send modules over the RPC session instead of staging
+    # a candidate whose warm-up call is this many times slower than the best is timed by it
+    abandon_factor: float = 10.0
     tolerances: Mapping[str, tuple[float, float]] = field(
         default_factory=lambda: dict(DEFAULT_TOLERANCES)
     )
@@ -215,6 +218,7 @@ class BrowserRunner(PyRunner):
                             repeat=self.config.repeat,
                             min_repeat_ms=self.config.min_repeat_ms,
                             warmup=self.config.warmup,
+                            abandon_above_s=self._abandon_above_s(),
                         )
                 except KernelError as err:
                     self._finish(item, None, f"kernel failed in {self.device.name}: {err}")
@@ -277,6 +281,10 @@ class BrowserRunner(PyRunner):
         except RemoteCallError as err:
             return f"verification run failed: {err}"
         return None
+
+    def _abandon_above_s(self) -> float:
+        bound = self.config.abandon_factor * self.best_verified_s
+        return bound if math.isfinite(bound) else 0.0
 
     def _recover(self) -> None:
         with self.phases.timed("recover"):

@@ -204,6 +204,12 @@ export async function runMeasurement(o) {
 
   const calibrationMs = [];
   const timesS = [];
+  const abandonAboveMs = Number(o.abandonAboveMs) || 0;
+  if (abandonAboveMs > 0 && Math.min(...warmupMs) > abandonAboveMs) {
+    // far slower than the best known candidate: one call tells enough, spare the repeats
+    const slowest = Math.min(...warmupMs) / 1000;
+    return { number: 1, timesS: [slowest], warmupS: [], calibrationMs, abandoned: true };
+  }
   if (number <= 0) {
     number = calibrateNumber(Math.min(...warmupMs), minRepeatMs, maxNumber);
     if (minRepeatMs > 0) {
@@ -291,8 +297,8 @@ export function errorResult(err) {
 }
 
 /** `{"ok":true,"number":n,"times_s":[...],"warmup_s":[...]}`. */
-export function measureResult({ number, timesS, warmupS }) {
-  return JSON.stringify({ ok: true, number, times_s: timesS, warmup_s: warmupS });
+export function measureResult({ number, timesS, warmupS, abandoned = false }) {
+  return JSON.stringify({ ok: true, number, times_s: timesS, warmup_s: warmupS, abandoned });
 }
 
 /** `{"ok":true}`. */

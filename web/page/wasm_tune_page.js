@@ -262,8 +262,8 @@ function yieldToLoop() {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** wasm_tune.measure(func_name, number, repeat, min_repeat_ms, warmup, ...tensors) */
-async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, ...tensors) {
+/** wasm_tune.measure(func_name, number, repeat, min_repeat_ms, warmup, abandon_above_ms, ...tensors) */
+async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, abandonAboveMs, ...tensors) {
   let kernel;
   try {
     kernel = prepareKernel(inst, funcName, tensors);
@@ -279,6 +279,7 @@ async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, ...t
       repeat,
       minRepeatMs,
       warmup,
+      abandonAboveMs,
     });
     const medianUs = [...result.timesS].sort((a, b) => a - b)[result.timesS.length >> 1] * 1e6;
     const rounds = result.calibrationMs.length ? ` (${result.calibrationMs.length} calibration batches)` : "";

@@ -199,7 +199,7 @@ describe("measureTimerResolution", () => {
 describe("result JSON", () => {
   it("shapes measure, ok, error and info results", () => {
     assert.deepEqual(JSON.parse(core.measureResult({ number: 3, timesS: [1e-3], warmupS: [2e-3] })), {
-      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3],
+      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3], abandoned: false,
     });
     assert.deepEqual(JSON.parse(core.okResult()), { ok: true });
     assert.deepEqual(JSON.parse(core.errorResult(new Error("boom"))), { ok: false, error: "boom" });
@@ -371,4 +371,20 @@ test("typedView reads little-endian scalars of the dtype", () => {
   const view = core.typedView(buffer, 4, 2, { code: 2, bits: 32, lanes: 1 });
   assert.deepEqual(Array.from(view), [-2, 3]);
   assert.throws(() => core.typedView(buffer, 0, 1, { code: 2, bits: 16, lanes: 1 }), /float16/);
+});
+
+test("a candidate far slower than the best is timed by its warm-up call only", async () => {
+  const calls = [];
+  const timeBatch = (n) => { calls.push(n); return 50 * n; };
+  const r = await core.runMeasurement({
+    timeBatch, yieldToLoop: async () => {}, number: 0, repeat: 3, minRepeatMs: 40, warmup: 1, abandonAboveMs: 20,
+  });
+  assert.deepEqual(calls, [1]);
+  assert.equal(r.abandoned, true);
+  assert.deepEqual(r.timesS, [0.05]);
+  const kept = await core.runMeasurement({
+    timeBatch, yieldToLoop: async () => {}, number: 0, repeat: 2, minRepeatMs: 40, warmup: 1, abandonAboveMs: 100,
+  });
+  assert.equal(kept.timesS.length, 2);
+  assert.ok(!kept.abandoned);
 });

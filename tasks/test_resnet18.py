@@ -1,0 +1,83 @@
+"""ResNet-18 (Relax, random weights): every MetaSchedule task extracted from it is an item, and
+a final item compiles the whole model with the tuned databases to `resnet-18.wasm`, runs it in
+the browser through the Relax VM and compares it with the host build."""
+
+from functools import cache
+
+import numpy as np
+import pytest
+
+from pytest_wasm_tune.kernels import wasm_target
+from pytest_wasm_tune.models.compile import compile_host, compile_model_timed, run_host
+from pytest_wasm_tune.models.resnet18 import INPUT_SHAPE, resnet18_for_compile
+from pytest_wasm_tune.models.run import measure_in_browser, run_in_browser
+from pytest_wasm_tune.models.tasks import extract_tasks
+from pytest_wasm_tune.remote import stage_reference
+from pytest_wasm_tune.tuning import TuneTask, database_paths
+
+
+@cache
+def model():
+    return resnet18_for_compile(seed=0)
+
+
+@cache
+def tasks():
+    return extract_tasks(model(), wasm_target())
+
+
+def task_name(task) -> str:
+    return f"resnet18_{task.name}"
+
+
+@pytest.mark.parametrize("task", tasks(), ids=[t.name for t in tasks()])
+def test_resnet18_task(task, wasm_tune):
+    result = wasm_tune(task.mod, name=task_name(task))
+    assert result.correct
+
+
+def test_resnet18_end_to_end(
+    wasm_tune_config, wasm_tune_browser, wasm_tune_workbench, record_property
+):
+    """Depends on the task items above having run first (they are collected before it)."""
+    bench = wasm_tune_workbench
+    db_dirs = []
+    if wasm_tune_config.enabled:
+        for task in tasks():
+            tune_task = TuneTask.from_prim_func(task.mod, task_name(task))
+            directory, _, records = database_paths(
+                wasm_tune_config.databases_dir, tune_task, wasm_tune_browser
+            )
+            if records.exists():
+                db_dirs.append(directory)
+    untuned = compile_model_timed(model(), None, None, bench.linker)
+    tuned = compile_model_timed(model(), None, db_dirs, bench.linker) if db_dirs else untuned
+    out_path = wasm_tune_config.artifacts_dir / "resnet-18.wasm"
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_bytes(tuned.wasm)
+
+    x = np.random.default_rng(0).uniform(-1, 1, INPUT_SHAPE).astype("float32")
+    expected = run_host(compile_host(model()), [x])
+    latency = {}
+    builds = {"tuned": tuned, "untuned": untuned} if db_dirs else {"untuned": untuned}
+    for label, compiled in builds.items():
+        sha = bench.staging.publish(compiled.wasm)
+        try:
+            with bench.device.session(stage_reference(sha), call_timeout_s=300) as session:
+                out = run_in_browser(session, [x])
+                np.testing.assert_allclose(out, expected, rtol=1e-3, atol=1e-3)
+                latency[label] = measure_in_browser(
+                    session, [x], repeat=3, warmup=1, timeout_s=300
+                ).median_s
+        finally:
+            bench.staging.release(sha)
+    latency.setdefault("tuned", latency["untuned"])
+    ratio = latency["untuned"] / latency["tuned"]
+    record_property("resnet18_tuned_ms", round(latency["tuned"] * 1e3, 2))
+    record_property("resnet18_untuned_ms", round(latency["untuned"] * 1e3, 2))
+    record_property("resnet18_speedup", round(ratio, 2))
+    print(
+        f"\nResNet-18 in {wasm_tune_browser}: tuned {latency['tuned'] * 1e3:.1f} ms "
+        f"({len(tuned.tuned_functions)} tuned kernels from {len(db_dirs)} databases), untuned "
+        f"{latency['untuned'] * 1e3:.1f} ms, {ratio:.2f}x; wrote {out_path}"
+    )
