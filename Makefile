@@ -40,8 +40,13 @@ $(STAMPS)/web: web/package.json web/package-lock.json
 runtime: $(STAMPS)/venv $(STAMPS)/web
 	$(PY) -m pytest_wasm_tune runtime
 
+# The main job: tune every task in tasks/ (matmuls, the ResNet-18 tasks) in local headless
+# Chromium, then compile ResNet-18 with the tuned databases. ~15 min on 2 cores at 32 trials.
+TUNE_TRIALS ?= 32
 tune: setup
-	$(PY) -m pytest_wasm_tune tune
+	$(PY) -m pytest tasks -p no:cacheprovider --wasm-tune --wasm-tune-trials $(TUNE_TRIALS) \
+	  --junitxml=wasm-tune-artifacts/junit.xml -o junit_family=xunit1
+	@echo "artifacts: $(CURDIR)/wasm-tune-artifacts (report.json, databases/, resnet-18.wasm)"
 
 test: setup
 	$(PY) -m ruff check .

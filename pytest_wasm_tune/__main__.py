@@ -1,4 +1,4 @@
-"""Command line: `python -m pytest_wasm_tune {doctor,runtime,tune}`."""
+"""Command line: `python -m pytest_wasm_tune {doctor,runtime,matmul}`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("doctor", help="check emcc, node, browsers and the runtime cache")
     runtime = commands.add_parser("runtime", help="build (once) and verify the cached web runtime")
     runtime.add_argument("--rebuild", action="store_true", help="rebuild even if cached")
-    commands.add_parser("tune", help="the main job (what `make tune` runs)")
+    commands.add_parser(
+        "matmul", help="build, run, verify and time an untuned matmul in headless Chromium"
+    )
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "doctor":

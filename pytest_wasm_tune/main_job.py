@@ -1,4 +1,5 @@
-"""The job behind `make tune`: build, run, verify and time a matmul in headless Chromium."""
+"""`python -m pytest_wasm_tune matmul`: build, run, verify and time an untuned matmul in
+headless Chromium (a smoke test of the whole toolchain and browser path)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def matmul_prim_func(n: int):
 
 
 def run_main_job(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pytest_wasm_tune tune")
+    parser = argparse.ArgumentParser(prog="python -m pytest_wasm_tune matmul")
     parser.add_argument("--n", type=int, default=256, help="matmul size (default: 256)")
     args = parser.parse_args(argv)
     n = args.n

@@ -85,7 +85,7 @@ class ProgressEvent:
 @dataclass(frozen=True)
 class TuneOptions:
     trials: int = 64
-    trials_per_iter: int = 16
+    trials_per_iter: int = 64
     measure: MeasureConfig = field(default_factory=MeasureConfig)
     keep_staged: bool = False
     fresh: bool = False
