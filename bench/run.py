@@ -56,18 +56,23 @@ def run_task(
     return result, [t for t, _ in events]
 
 
-def overhead_per_trial(result: TuneResult, trials_per_iter: int, batch_times: list[float]) -> float:
-    """Median over batches of (wall − kernel time in timed repeats) per trial."""
+def overhead_per_trial(result: TuneResult, trials_per_iter: int, batch_ends: list[float]) -> float:
+    """Median over search batches of (wall − kernel time in timed repeats) / batch size.
+
+    Batch i spans from the end of batch i-1 (for the first: the start of the search phase,
+    i.e. the last batch end minus the search phase's duration) to its progress event.
+    """
+    if not batch_ends:
+        return float("nan")
+    starts = [batch_ends[-1] - result.phases_s["search"], *batch_ends[:-1]]
     logs = list(result.trial_log)
     per_batch = []
-    for index in range(1, len(batch_times)):
-        batch = logs[(index) * trials_per_iter : (index + 1) * trials_per_iter]
-        if not batch:
-            continue
-        kernel_s = sum(log.number * sum(log.times_s) for log in batch)
-        wall_s = batch_times[index] - batch_times[index - 1]
-        per_batch.append((wall_s - kernel_s) / len(batch))
-    return statistics.median(per_batch) if per_batch else float("nan")
+    for index, (start, end) in enumerate(zip(starts, batch_ends, strict=True)):
+        batch = logs[index * trials_per_iter : (index + 1) * trials_per_iter]
+        if batch:
+            kernel_s = sum(log.number * sum(log.times_s) for log in batch)
+            per_batch.append((end - start - kernel_s) / len(batch))
+    return statistics.median(per_batch)
 
 
 def summarize(result: TuneResult) -> dict:

@@ -91,6 +91,7 @@ class TuneOptions:
     fresh: bool = False
     seed: int | None = None
     build_workers: int = 2
+    pipeline: bool = True  # measure each chunk of a batch while the next one compiles
     search_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
 
 
@@ -263,6 +264,8 @@ def tune(
         device, staging, reference, phases, options.measure, recorded, on_trial=trial_log.append
     )
     target = wasm_target()
+    if options.pipeline:
+        builder.on_staged = runner.prefetch
     try:
         default_s, default_correct = _measure_default(task, builder, runner, target)
         trial_log.clear()

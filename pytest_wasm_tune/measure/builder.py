@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,14 @@ def compile_object(mod: Any, target: Any, symbol: str, out_dir: Path) -> list[Pa
     return objects
 
 
+def argument_spec(mod: Any) -> list[tuple[tuple[int, ...], str]]:
+    """(shape, dtype) of each tensor argument of the module's single PrimFunc."""
+    from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+
+    (_, func), *_ = mod.functions_items()
+    return [(tuple(int(d) for d in a.shape), str(a.dtype)) for a in ArgInfo.from_prim_func(func)]
+
+
 @derived_object
 class WasmBatchBuilder(PyBuilder):
     """Builds a batch of candidates into one staged wasm module; failures are data."""
@@ -68,6 +76,9 @@ class WasmBatchBuilder(PyBuilder):
         phases: PhaseTimes,
         recorded: Mapping[int, Any] | None = None,
         max_workers: int = 2,
+        on_staged: Callable[[str, list[str], list[tuple[tuple[int, ...], str]]], None]
+        | None = None,
+        chunk_size: int = 16,
     ) -> None:
         super().__init__()
         self.linker = linker
@@ -75,6 +86,8 @@ class WasmBatchBuilder(PyBuilder):
         self.phases = phases
         self.recorded = recorded if recorded is not None else {}
         self.max_workers = max_workers
+        self.on_staged = on_staged
+        self.chunk_size = chunk_size
 
     def build(self, build_inputs: list[BuilderInput]) -> list[BuilderResult]:
         results: list[BuilderResult | None] = [None] * len(build_inputs)
@@ -85,9 +98,12 @@ class WasmBatchBuilder(PyBuilder):
                 results[index] = BuilderResult(RecordedKernel(key).encode(), None)
             else:
                 todo.append((index, f"wasm_tune_k{next(_symbols)}", build_input))
-        if todo:
+        # With `on_staged` (the runner's prefetch) each chunk is measured while the next builds;
+        # without it the whole batch links into one module.
+        size = self.chunk_size if self.on_staged is not None else max(len(todo), 1)
+        for start in range(0, len(todo), size):
             with tempfile.TemporaryDirectory(prefix="wasm-tune-batch-") as tmp:
-                self._build_batch(todo, Path(tmp), results)
+                self._build_batch(todo[start : start + size], Path(tmp), results)
         return [r if r is not None else BuilderResult(None, "not built") for r in results]
 
     def _build_batch(
@@ -123,6 +139,9 @@ class WasmBatchBuilder(PyBuilder):
             sha = self.staging.publish(output.read_bytes())
         for index, symbol, _objs in good:
             results[index] = BuilderResult(StagedKernel(sha, symbol).encode(), None)
+        if self.on_staged is not None:
+            first_mod = next(item for item in todo if item[0] == good[0][0])[2].mod
+            self.on_staged(sha, [symbol for _i, symbol, _o in good], argument_spec(first_mod))
 
     def _link(self, good: list[tuple[int, str, list[Path]]], output: Path) -> str | None:
         objects = [obj for _i, _s, objs in good for obj in objs]

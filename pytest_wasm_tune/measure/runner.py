@@ -124,14 +124,29 @@ class BrowserRunner(PyRunner):
         self._jobs: queue.Queue[
             tuple[str, list[_Item], list[tuple[tuple[int, ...], str]]] | None
         ] = queue.Queue()
+        self._prefetched: dict[str, BrowserRunnerFuture] = {}
         self._worker = threading.Thread(target=self._work, name="wasm-tune-runner", daemon=True)
         self._worker.start()
+
+    def prefetch(
+        self, sha256: str, symbols: list[str], spec: list[tuple[tuple[int, ...], str]]
+    ) -> None:
+        """Start measuring a staged module now (the builder calls this per chunk, so the
+        browser measures one chunk while the next compiles); `run` picks up the futures."""
+        items = [_Item(symbol, BrowserRunnerFuture(), TrialLog(symbol)) for symbol in symbols]
+        for item in items:
+            self._prefetched[StagedKernel(sha256, item.symbol).encode()] = item.future
+        self._jobs.put((sha256, items, spec))
 
     def run(self, runner_inputs: list[RunnerInput]) -> list[BrowserRunnerFuture]:
         futures = []
         batches: dict[str, list[_Item]] = {}
         specs: dict[str, list[tuple[tuple[int, ...], str]]] = {}
         for runner_input in runner_inputs:
+            prefetched = self._prefetched.pop(str(runner_input.artifact_path), None)
+            if prefetched is not None:
+                futures.append(prefetched)
+                continue
             future = BrowserRunnerFuture()
             futures.append(future)
             artifact = decode(str(runner_input.artifact_path))

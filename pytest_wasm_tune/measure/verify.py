@@ -1,4 +1,5 @@
-"""Numerical verification: a candidate's outputs against the task's PrimFunc built for the host."""
+"""Numerical verification: the task's PrimFunc built for the host gives the expected values
+(compared with a candidate's in the page, see `BrowserRunner`)."""
 
 from __future__ import annotations
 
@@ -46,24 +47,6 @@ def random_inputs(
         else:
             arrays.append(rng.integers(-4, 5, shape).astype(dtype))
     return arrays
-
-
-def compare(
-    actual: Sequence[np.ndarray],
-    expected: Sequence[np.ndarray],
-    tolerances: Mapping[str, tuple[float, float]] = DEFAULT_TOLERANCES,
-) -> Mismatch | None:
-    """The first argument that differs beyond its dtype's tolerance, or None."""
-    for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
-        rtol, atol = tolerances.get(str(want.dtype), (0.0, 0.0))
-        if got.shape != want.shape:
-            return Mismatch(index, float("inf"), float("inf"))
-        if np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True):
-            continue
-        diff = np.abs(got.astype("float64") - want.astype("float64"))
-        rel = diff / np.maximum(np.abs(want.astype("float64")), np.finfo("float64").tiny)
-        return Mismatch(index, float(np.nanmax(diff)), float(np.nanmax(rel)))
-    return None
 
 
 class HostReference:
