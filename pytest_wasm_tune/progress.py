@@ -81,7 +81,9 @@ def format_done(index: int, total: int, record: Mapping[str, Any]) -> str:
             f"{record.get('trials', 0)} trials, {record.get('errors', 0)} errors"
         )
     line = f"{task_prefix(index, total)}  Done: {body} | {record.get('wall_s', 0.0):.2f} s"
-    messages = record.get("error_messages") or ()
+    messages = list(record.get("error_messages") or ())
+    if record.get("default_error"):
+        messages.insert(0, f"default schedule: {record['default_error']}")
     if messages:
         first = " ".join(str(messages[0]).split())
         line += f"\n{task_prefix(index, total)}  first error: {first[:300]}"

@@ -108,6 +108,7 @@ class TuneResult:
     error_messages: tuple[str, ...]
     correct: bool
     default_correct: bool
+    default_error: str | None
     database_dir: Path
     best_trace: str | None
     phases_s: dict[str, float]
@@ -267,7 +268,8 @@ def tune(
     if options.pipeline:
         builder.on_staged = runner.prefetch
     try:
-        default_s, default_correct = _measure_default(task, builder, runner, target)
+        default_s, default_error = _measure_default(task, builder, runner, target)
+        default_correct = default_error is None
         trial_log.clear()
         best_before = _best_recorded(recorded)
         runner.best_verified_s = float("inf") if best_before is None else best_before
@@ -317,6 +319,7 @@ def tune(
         error_messages=tuple(errors[:10]),
         correct=correct,
         default_correct=default_correct,
+        default_error=default_error,
         database_dir=db_dir,
         best_trace=trace,
         phases_s=phases.snapshot(),
@@ -345,25 +348,25 @@ def _build_and_run(
 
 def _measure_default(
     task: TuneTask, builder: WasmBatchBuilder, runner: BrowserRunner, target: Any
-) -> tuple[float | None, bool]:
+) -> tuple[float | None, str | None]:
     """The task's schedule as written (untuned), measured and verified the same way."""
     builder.recorded = {}  # the default is measured on every run, not taken from the database
     try:
         seconds, error = _build_and_run(builder, runner, task.mod, target)
     finally:
         builder.recorded = runner.recorded
-    return seconds, error is None
+    return seconds, error
 
 
 def _final_check(
     task: TuneTask, database: Any, builder: WasmBatchBuilder, runner: BrowserRunner, target: Any
 ) -> tuple[float | None, bool, str | None]:
-    """Rebuild the database's best candidate, verify it again and report its recorded time."""
-    workload = database.commit_workload(task.mod)
-    top = [r for r in database.get_top_k(workload, 1) if _run_secs(r) != [ERROR_RUN_SECS]]
-    if not top:
+    """Rebuild the candidate with the best median time (the database holds this task only),
+    verify it again and report its recorded median time."""
+    valid = [r for r in database.get_all_tuning_records() if _run_secs(r) != [ERROR_RUN_SECS]]
+    if not valid:
         return None, False, None
-    record = top[0]
+    record = min(valid, key=lambda r: statistics.median(_run_secs(r)))
     runner.best_verified_s = float("inf")  # force verification
     builder.recorded = {}
     try:

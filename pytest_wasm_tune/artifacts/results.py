@@ -47,6 +47,7 @@ def result_to_dict(
         "error_messages": list(result.error_messages),
         "correct": result.correct,
         "default_correct": result.default_correct,
+        "default_error": result.default_error,
         "database": database,
         "best_trace": result.best_trace,
         "phases_s": dict(result.phases_s),

@@ -35,13 +35,15 @@ def stack(tmp_path: Path) -> Iterator[LocalStack]:
 
 
 def _pipeline(
-    stack: LocalStack, call_timeout_s: float = 5.0
+    stack: LocalStack, call_timeout_s: float = 5.0, push_bytes: bool = False
 ) -> tuple[WasmBatchBuilder, BrowserRunner]:
     phases = PhaseTimes()
     bench = stack.workbench
     builder = WasmBatchBuilder(bench.linker, bench.staging, phases)
     reference = HostReference(MATMUL, [((16, 16), "float32")] * 3)
-    config = MeasureConfig(repeat=2, min_repeat_ms=5, call_timeout_s=call_timeout_s)
+    config = MeasureConfig(
+        repeat=2, min_repeat_ms=5, call_timeout_s=call_timeout_s, push_bytes=push_bytes
+    )
     runner = BrowserRunner(bench.device, bench.staging, reference, phases, config)
     return builder, runner
 
@@ -114,3 +116,13 @@ def test_a_killed_browser_is_restarted_and_measurement_continues(stack: LocalSta
     assert any(r.error_msg is None for r in first)
     assert all(r.error_msg is None for r in second), [r.error_msg for r in second]
     assert stack.device.restarts >= 1
+
+
+def test_modules_can_be_pushed_over_the_session_instead_of_staged(stack: LocalStack) -> None:
+    builder, runner = _pipeline(stack, push_bytes=True)
+    try:
+        results = _measure(builder, runner, [MATMUL, faulty_kernels.wrong_result])
+    finally:
+        runner.close()
+    assert results[0].error_msg is None and len(results[0].run_secs) == 2
+    assert "wrong result" in results[1].error_msg

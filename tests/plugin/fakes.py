@@ -31,7 +31,8 @@ def fake_tune(task, bench, work_dir, options, progress=None):
         task=task.name, browser=bench.device.name, flops=task.flops,
         best_s=task.flops / 4e9 if options.trials else task.flops / 1e9,
         default_s=task.flops / 1e9, trials=options.trials, measured=options.trials, errors=0,
-        error_messages=(), correct=True, default_correct=True, database_dir=database_dir,
+        error_messages=(), correct=True, default_correct=True, default_error=None,
+        database_dir=database_dir,
         best_trace=None, phases_s={"measure": 0.25}, wall_s=0.5, trial_log=trial_log,
     )
 

@@ -75,5 +75,6 @@ def test_tuning_a_small_matmul_writes_consistent_artifacts(
     database = JSONDatabase(str(workload), str(records), allow_missing=False)
     stored = database.get_all_tuning_records()
     assert len(stored) == task["trials"]
-    (top,) = database.get_top_k(stored[0].workload, 1)
-    assert task["best_s"] == pytest.approx(statistics.median(float(s) for s in top.run_secs))
+    valid = [r for r in stored if float(r.run_secs[0]) < 1e9]
+    best_median = min(statistics.median(float(s) for s in r.run_secs) for r in valid)
+    assert task["best_s"] == pytest.approx(best_median)
