@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from .browsers.chromium import check_chromium
 from .errors import WasmTuneError
 from .toolchain.cache import Manifest
-from .toolchain.runtime import WEB_PACKAGE_DIR, runtime_directory
+from .toolchain.runtime import WEB_PACKAGE_DIR, expected_web_runtime
 from .toolchain.tools import find_acorn, find_emscripten, find_node
 
 PINNED = {"apache-tvm": "0.27.0.post1", "apache-tvm-ffi": "0.1.14.post0"}
@@ -60,9 +60,7 @@ def _check_chromium() -> str:
 
 
 def _check_cache() -> str:
-    import tvm
-
-    directory = runtime_directory(find_emscripten(), tvm.__version__)
+    directory = expected_web_runtime().directory
     manifest = Manifest.load(directory)
     if manifest is None:
         return (

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from . import defaults
 from .config import Farm
 from .errors import BrowserError, ServiceError, WasmTuneError
+from .services.tracker import tracker_free_keys
 from .toolchain.runtime import Progress, print_progress
 
 if TYPE_CHECKING:
@@ -70,20 +71,10 @@ def expected_page_assets() -> dict[str, Path]:
 
     The page server reads files per request, so it can start before a worker builds the runtime.
     """
-    import tvm
+    from .page import page_assets
+    from .toolchain.runtime import expected_web_runtime
 
-    from .page import PAGE_DIR, PAGE_FILES
-    from .toolchain import WebRuntime
-    from .toolchain.runtime import runtime_directory
-    from .toolchain.tools import find_emscripten
-
-    emscripten = find_emscripten()
-    version = tvm.__version__
-    runtime = WebRuntime(runtime_directory(emscripten, version), emscripten, version)
-    assets = {f"/{name}": PAGE_DIR / name for name in PAGE_FILES}
-    assets["/"] = PAGE_DIR / "index.html"
-    assets.update(runtime.page_assets())
-    return assets
+    return page_assets(expected_web_runtime(), check=False)
 
 
 class SessionServices:
@@ -149,17 +140,6 @@ def addresses_from_payload(payload: dict[str, Any]) -> ServiceAddresses:
     if "error" in payload:
         raise ServiceError(f"the controller's wasm-tune services did not start: {payload['error']}")
     return ServiceAddresses.from_dict(payload)
-
-
-def tracker_free_keys(address: tuple[str, int]) -> dict[str, int]:
-    """Registered server keys → number of free servers (empty if the tracker does not answer)."""
-    from tvm import rpc
-
-    try:
-        queue = rpc.connect_tracker(*address).summary().get("queue_info", {})
-    except (OSError, RuntimeError):
-        return {}
-    return {key: int(info.get("free", 0)) for key, info in queue.items()}
 
 
 class WorkerBrowsers:

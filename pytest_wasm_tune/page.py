@@ -11,12 +11,16 @@ PAGE_DIR = WEB_PACKAGE_DIR / "page"
 PAGE_FILES = ("index.html", "wasm_tune_page.js", "wasm_tune_core.js", "wasm_tune_vm.js")
 
 
-def page_assets(runtime: WebRuntime, page_dir: Path = PAGE_DIR) -> dict[str, Path]:
-    """URL path → file for everything the page loads (all same-origin, nothing external)."""
+def page_assets(
+    runtime: WebRuntime, page_dir: Path = PAGE_DIR, check: bool = True
+) -> dict[str, Path]:
+    """URL path → file for everything the page loads (all same-origin, nothing external).
+
+    `check=False` skips the existence check (the runtime may still be building)."""
     assets = {f"/{name}": page_dir / name for name in PAGE_FILES}
     assets["/"] = page_dir / "index.html"
     assets.update(runtime.page_assets())
-    missing = [str(path) for path in assets.values() if not path.is_file()]
+    missing = [str(path) for path in assets.values() if check and not path.is_file()]
     if missing:
         raise RuntimeCacheError(f"page assets are missing: {', '.join(missing)}. Fix: make setup")
     return assets

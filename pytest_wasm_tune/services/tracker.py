@@ -53,10 +53,20 @@ class TrackerService:
 
     def free_keys(self) -> dict[str, int]:
         """Registered server keys → number of free servers."""
-        queue = self.summary().get("queue_info", {})
-        return {key: int(info.get("free", 0)) for key, info in queue.items()}
+        return tracker_free_keys(self.address)
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         if self._tracker is not None:
             self._tracker.terminate()
             self._tracker = None
+
+
+def tracker_free_keys(address: tuple[str, int]) -> dict[str, int]:
+    """Registered server keys → number of free servers (empty if the tracker does not answer)."""
+    from tvm import rpc
+
+    try:
+        queue = rpc.connect_tracker(*address).summary().get("queue_info", {})
+    except (OSError, RuntimeError):
+        return {}
+    return {key: int(info.get("free", 0)) for key, info in queue.items()}

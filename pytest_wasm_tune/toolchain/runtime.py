@@ -82,17 +82,22 @@ def runtime_directory(emscripten: Emscripten, tvm_version: str) -> Path:
     return cache_root() / key
 
 
+def expected_web_runtime() -> WebRuntime:
+    """Where the runtime for the installed TVM and emcc lives (built or not)."""
+    import tvm
+
+    emscripten = find_emscripten()
+    return WebRuntime(runtime_directory(emscripten, tvm.__version__), emscripten, tvm.__version__)
+
+
 def ensure_web_runtime(*, rebuild: bool = False, progress: Progress = print_progress) -> WebRuntime:
     """Return the cached web runtime, building it first if needed (minutes, once per key).
 
     Parallel callers (pytest-xdist workers) serialise on a file lock; the loser waits and then
     reuses the winner's build. A cache whose files changed raises RuntimeCacheError with the fix.
     """
-    import tvm
-
-    emscripten = find_emscripten()
-    directory = runtime_directory(emscripten, tvm.__version__)
-    runtime = WebRuntime(directory, emscripten, tvm.__version__)
+    runtime = expected_web_runtime()
+    directory = runtime.directory
     with file_lock(
         directory.with_suffix(".lock"), on_wait=lambda: progress(wait_message(directory))
     ):
