@@ -97,16 +97,25 @@ class BrowserSession:
     def __enter__(self) -> BrowserSession:
         from tvm import rpc
 
+        abandoned = threading.Event()
+
         def open_session() -> Any:
             tracker = rpc.connect_tracker(*self._tracker_address)
-            return tracker.request(
+            session = tracker.request(
                 self._key,
                 priority=1,
                 session_timeout=0,
                 session_constructor_args=["rpc.WasmSession", self._module],
             )
+            # A request that outlived its timeout must not keep the browser it finally got
+            # (e.g. the one restarted to unblock it): dropping the session frees the page.
+            return None if abandoned.is_set() else session
 
-        self.remote = self.call(open_session, "opening the RPC session", self._open_timeout_s)
+        try:
+            self.remote = self.call(open_session, "opening the RPC session", self._open_timeout_s)
+        except RemoteCallError:
+            abandoned.set()
+            raise
         return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
