@@ -13,6 +13,7 @@ of the same task, built, staged and timed by the same page timer.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -36,7 +37,7 @@ def conv2d_resnet18_prim_func():
 
 
 def run_task(
-    stack: LocalStack, task: TuneTask, trials: int, work_dir: Path
+    stack: LocalStack, task: TuneTask, trials: int, work_dir: Path, relaxed_simd: bool = False
 ) -> tuple[TuneResult, list[float]]:
     """Tune `task`; return the result and the wall-clock seconds of each search batch."""
     events: list[tuple[float, int]] = []
@@ -50,9 +51,8 @@ def run_task(
             flush=True,
         )
 
-    started = time.perf_counter()
-    result = tune(task, stack.workbench, work_dir, TuneOptions(trials=trials, seed=0), progress)
-    del started
+    bench = dataclasses.replace(stack.workbench, relaxed_simd=relaxed_simd)
+    result = tune(task, bench, work_dir, TuneOptions(trials=trials, seed=0), progress)
     return result, [t for t, _ in events]
 
 
@@ -92,6 +92,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=64)
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
+    parser.add_argument(
+        "--no-relaxed-simd",
+        dest="relaxed_simd",
+        action="store_false",
+        help="skip the extra runs tuned for wasm relaxed SIMD (fused multiply-add)",
+    )
     args = parser.parse_args()
     trials_per_iter = TuneOptions().trials_per_iter
     with tempfile.TemporaryDirectory(prefix="wasm-tune-bench-") as tmp, LocalStack() as stack:
@@ -129,6 +135,18 @@ def main() -> int:
             },
             "details": {"matmul512": summarize(matmul), "conv2d_resnet18": summarize(conv)},
         }
+        if args.relaxed_simd:
+            for name, make in (
+                ("matmul512", lambda: matmul_prim_func(512)),
+                ("conv2d_resnet18", conv2d_resnet18_prim_func),
+            ):
+                task = TuneTask.from_prim_func(make(), f"{name}_relaxed_simd")
+                result, _ = run_task(stack, task, args.trials, work, relaxed_simd=True)
+                results["details"][task.name] = summarize(result)
+                results[f"{name}_relaxed_simd_gflops"] = {
+                    "default": round(result.default_gflops or 0, 2),
+                    "tuned": round(result.best_gflops or 0, 2),
+                }
     text = json.dumps(results, indent=2)
     args.out.write_text(text + "\n")
     print(text)

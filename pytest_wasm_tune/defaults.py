@@ -34,6 +34,10 @@ WASM_TARGET = {
     "mattr": ["+simd128"],
     "num-cores": 1,
 }
+# Relaxed SIMD (opt-in): LLVM contracts a*b+c into f32x4.relaxed_madd, a fused multiply-add on
+# CPUs with FMA. Chromium runs it (measured: 35.5 → 41.9 GFLOPS for one 256³ matmul schedule);
+# browsers without relaxed SIMD cannot even load such a module.
+RELAXED_SIMD_TARGET_ATTRS = {"mattr": ["+simd128", "+relaxed-simd"], "fast-math-contract": True}
 SYSTEM_LIB_PREFIX = ""
 
 CHROMIUM_BINARY = Path("/usr/bin/chromium")

@@ -12,10 +12,14 @@ from . import defaults
 from .toolchain.link import KernelLinker
 
 
-def wasm_target() -> Any:
+def wasm_target(relaxed_simd: bool = False) -> Any:
+    """wasm32 with SIMD128 (and, with `relaxed_simd`, fused multiply-adds)."""
     import tvm
 
-    return tvm.target.Target(defaults.WASM_TARGET)
+    attrs = dict(defaults.WASM_TARGET)
+    if relaxed_simd:
+        attrs.update(defaults.RELAXED_SIMD_TARGET_ATTRS)
+    return tvm.target.Target(attrs)
 
 
 def as_system_lib_module(func_or_mod: Any, name: str = "main") -> Any:
@@ -35,12 +39,14 @@ class BuiltModule:
     link_s: float
 
 
-def build_wasm(func_or_mod: Any, linker: KernelLinker, work_dir: Path | None = None) -> BuiltModule:
+def build_wasm(
+    func_or_mod: Any, linker: KernelLinker, work_dir: Path | None = None, relaxed_simd: bool = False
+) -> BuiltModule:
     """Compile for wasm32+SIMD with TVM's LLVM and link against the cached runtime objects."""
     import tvm
 
     started = time.perf_counter()
-    lib = tvm.compile(as_system_lib_module(func_or_mod), target=wasm_target())
+    lib = tvm.compile(as_system_lib_module(func_or_mod), target=wasm_target(relaxed_simd))
     compiled = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="wasm-tune-build-", dir=work_dir) as tmp:
         output = Path(tmp) / "module.wasm"

@@ -29,9 +29,12 @@ from .tvm_import import import_tensor_intrinsics
 class LocalStack:
     """Tracker + proxy + page server + one headless Chromium registered under `key`."""
 
-    def __init__(self, key: str | None = None, stage_dir: Path | None = None) -> None:
+    def __init__(
+        self, key: str | None = None, stage_dir: Path | None = None, relaxed_simd: bool = False
+    ) -> None:
         self.key = key or f"wasm-tune-{uuid.uuid4().hex[:8]}"
         self._stage_dir = stage_dir
+        self._relaxed_simd = relaxed_simd
         self._stack = contextlib.ExitStack()
         self.runtime: WebRuntime
         self.linker: KernelLinker
@@ -64,7 +67,9 @@ class LocalStack:
             self.device = BrowserDevice(
                 self.browser, self.tracker.address, self.key, self._registered
             )
-            self.workbench = Workbench(self.device, self.linker, StagingDirectory(stage_dir))
+            self.workbench = Workbench(
+                self.device, self.linker, StagingDirectory(stage_dir), self._relaxed_simd
+            )
         except BaseException:
             self._stack.close()
             raise

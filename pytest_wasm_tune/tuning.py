@@ -232,6 +232,7 @@ class Workbench:
     device: Device
     linker: KernelLinker
     staging: StagingDirectory
+    relaxed_simd: bool = False  # tune for wasm relaxed SIMD (FMA); the device must support it
 
 
 def tune(
@@ -264,7 +265,7 @@ def tune(
     runner = BrowserRunner(
         device, staging, reference, phases, options.measure, recorded, on_trial=trial_log.append
     )
-    target = wasm_target()
+    target = wasm_target(bench.relaxed_simd)
     if options.pipeline:
         builder.on_staged = runner.prefetch
     try:

@@ -41,6 +41,36 @@ def test_matmul_256_runs_correctly_and_is_timed_in_chromium(local_stack: LocalSt
         assert 0 < measurement.median_s < wall_s
 
 
+def _vectorized_matmul(n: int):
+    import tvm
+    from tvm import s_tir
+
+    sch = s_tir.Schedule(tvm.IRModule({"main": matmul_prim_func(n)}))
+    i, j, k = sch.get_loops(sch.get_sblock("C"))
+    sch.reorder(i, k, j)
+    sch.vectorize(sch.split(j, [None, 4])[1])
+    return sch.mod
+
+
+def test_a_relaxed_simd_kernel_uses_fused_multiply_adds_and_is_correct(
+    local_stack: LocalStack,
+) -> None:
+    import tvm
+
+    from pytest_wasm_tune.kernels import as_system_lib_module, wasm_target
+
+    mod = _vectorized_matmul(64)
+    lib = tvm.compile(as_system_lib_module(mod), target=wasm_target(relaxed_simd=True))
+    assert "f32x4.relaxed_madd" in lib.mod.inspect_source("asm")
+    built = build_wasm(mod, local_stack.linker, relaxed_simd=True)
+    rng = np.random.default_rng(5)
+    a, b = (rng.uniform(-1, 1, (64, 64)).astype("float32") for _ in range(2))
+    with local_stack.session(built.wasm) as session:
+        args = [session.upload(a), session.upload(b), session.empty((64, 64), "float32")]
+        session.run("main", args)
+        np.testing.assert_allclose(session.download(args[2]), a @ b, rtol=1e-4, atol=1e-4)
+
+
 def test_fill_random_writes_device_tensors(local_stack: LocalStack) -> None:
     built = build_wasm(matmul_prim_func(16), local_stack.linker)
     with local_stack.session(built.wasm) as session:
