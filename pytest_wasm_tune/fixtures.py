@@ -208,7 +208,11 @@ def wasm_tune_farm(
     worker_id = str(getattr(pytestconfig, "workerinput", {}).get("workerid", "main"))
     note = plugin_state(pytestconfig).note
     with WorkerBrowsers(
-        wasm_tune_services, wasm_tune_config.farm, worker_id=worker_id, progress=note
+        wasm_tune_services,
+        wasm_tune_config.farm,
+        worker_id=worker_id,
+        progress=note,
+        relaxed_simd=wasm_tune_config.relaxed_simd,
     ) as farm:
         yield farm
 

@@ -156,9 +156,11 @@ class WorkerBrowsers:
         *,
         worker_id: str = "main",
         progress: Progress = print_progress,
+        relaxed_simd: bool = False,
     ) -> None:
         self.services = services
         self.farm = farm
+        self.relaxed_simd = relaxed_simd
         self.worker_id = worker_id
         self._progress = progress
         self._stack = contextlib.ExitStack()
@@ -227,4 +229,5 @@ class WorkerBrowsers:
         )
         self.versions[name] = browser.version
         device = BrowserDevice(browser, tracker, key, registered)
-        return Workbench(device, linker, StagingDirectory(self.services.stage_dir))
+        staging = StagingDirectory(self.services.stage_dir)
+        return Workbench(device, linker, staging, self.relaxed_simd)

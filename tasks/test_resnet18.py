@@ -50,8 +50,11 @@ def test_resnet18_end_to_end(
             )
             if records.exists():
                 db_dirs.append(directory)
-    untuned = compile_model_timed(model(), None, None, bench.linker)
-    tuned = compile_model_timed(model(), None, db_dirs, bench.linker) if db_dirs else untuned
+    simd = {"relaxed_simd": bench.relaxed_simd}
+    untuned = compile_model_timed(model(), None, None, bench.linker, **simd)
+    tuned = (
+        compile_model_timed(model(), None, db_dirs, bench.linker, **simd) if db_dirs else untuned
+    )
     out_path = wasm_tune_config.artifacts_dir / "resnet-18.wasm"
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_bytes(tuned.wasm)

@@ -115,9 +115,12 @@ def compile_model_timed(
     database_dirs: Sequence[Path] | None,
     linker: KernelLinker,
     work_dir: Path | None = None,
+    relaxed_simd: bool = False,
 ) -> CompiledModel:
-    """`compile_model` plus compile/link times and the functions a record was applied to."""
-    target = wasm_target()
+    """`compile_model` plus compile/link times and the functions a record was applied to.
+
+    `relaxed_simd` must match the target the databases were tuned for."""
+    target = wasm_target(relaxed_simd)
     started = time.perf_counter()
     # No `system_lib_prefix` here: relax.build attaches "" itself for a wasm mtriple, and with the
     # attr already set its `IRModule.get_attr` raises (TypeError: ffi.SmallStr to ffi.Object).
@@ -140,13 +143,14 @@ def compile_model(
     params: Mapping[str, np.ndarray] | None,
     database_dirs: Sequence[Path] | None,
     linker: KernelLinker,
+    relaxed_simd: bool = False,
 ) -> bytes:
     """The whole model as one tvmjs-loadable wasm (a Relax VM executable in the system lib).
 
     `params` are bound as constants (pass None if `mod` already has them bound);
     `database_dirs` are tuning databases to apply (None or empty: untuned).
     """
-    return compile_model_timed(mod, params, database_dirs, linker).wasm
+    return compile_model_timed(mod, params, database_dirs, linker, relaxed_simd=relaxed_simd).wasm
 
 
 def compile_host(mod: Any, params: Mapping[str, np.ndarray] | None = None) -> Any:

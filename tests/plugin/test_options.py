@@ -43,6 +43,7 @@ def test_help_documents_every_option_with_its_default(pytester: pytest.Pytester)
             "  --wasm-tune-farm=FILE",
             "  --wasm-tune-artifacts=DIR",
             "  --wasm-tune-fresh *Ignore and replace existing tuning databases instead of",
+            "  --wasm-tune-relaxed-simd",
             "  --wasm-tune-timeout=SECONDS",
         ]
     )
@@ -61,6 +62,9 @@ def test_help_documents_every_option_with_its_default(pytester: pytest.Pytester)
         " (databases/<task>/<browser>/). Env WASM_TUNE_ARTIFACTS. Default: wasm-tune-artifacts",
         "--wasm-tune-fresh": "Ignore and replace existing tuning databases instead of"
         " continuing from them. Env WASM_TUNE_FRESH. Default: off",
+        "--wasm-tune-relaxed-simd": "Build for wasm relaxed SIMD (fused multiply-adds): faster"
+        " in Chromium, not loadable in browsers without relaxed SIMD. Env"
+        " WASM_TUNE_RELAXED_SIMD. Default: off",
         "--wasm-tune-timeout=SECONDS": "Seconds every remote call into a browser may take"
         " before the browser is restarted. Env WASM_TUNE_TIMEOUT. Default: 60",
     }
@@ -79,6 +83,7 @@ def test_defaults(pytester: pytest.Pytester) -> None:
         "farm": None,
         "artifacts_dir": str(pytester.path / "wasm-tune-artifacts"),
         "fresh": False,
+        "relaxed_simd": False,
         "timeout_s": 60.0,
     }
 
