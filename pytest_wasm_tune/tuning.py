@@ -128,8 +128,9 @@ class TuneResult:
         return self.default_s / self.best_s if self.best_s and self.default_s else None
 
 
-def database_paths(work_dir: Path, task: TuneTask, browser: str) -> tuple[Path, Path, Path]:
-    directory = work_dir / task.slug / browser
+def database_paths(work_dir: Path, task: TuneTask, name: str) -> tuple[Path, Path, Path]:
+    """Directory, workload file and records file of a task's database `name` (see Workbench)."""
+    directory = work_dir / task.slug / name
     return (
         directory,
         directory / "database_workload.json",
@@ -234,6 +235,11 @@ class Workbench:
     staging: StagingDirectory
     relaxed_simd: bool = False  # tune for wasm relaxed SIMD (FMA); the device must support it
 
+    @property
+    def database_name(self) -> str:
+        """Databases are per browser and target: records of one target do not apply to another."""
+        return f"{self.device.name}-relaxed-simd" if self.relaxed_simd else self.device.name
+
 
 def tune(
     task: TuneTask,
@@ -251,7 +257,7 @@ def tune(
     started = time.monotonic()
     import_tensor_intrinsics()
     device, linker, staging = bench.device, bench.linker, bench.staging
-    db_dir, workload_path, records_path = database_paths(work_dir, task, device.name)
+    db_dir, workload_path, records_path = database_paths(work_dir, task, bench.database_name)
     if options.fresh and db_dir.exists():
         shutil.rmtree(db_dir)
     db_dir.mkdir(parents=True, exist_ok=True)

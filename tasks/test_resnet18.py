@@ -46,7 +46,7 @@ def test_resnet18_end_to_end(
         for task in tasks():
             tune_task = TuneTask.from_prim_func(task.mod, task_name(task))
             directory, _, records = database_paths(
-                wasm_tune_config.databases_dir, tune_task, wasm_tune_browser
+                wasm_tune_config.databases_dir, tune_task, bench.database_name
             )
             if records.exists():
                 db_dirs.append(directory)
