@@ -42,8 +42,9 @@ runtime: $(STAMPS)/venv $(STAMPS)/web
 
 # The main job: tune every task in tasks/ (matmuls, the ResNet-18 tasks) in local headless
 # Chromium (relaxed SIMD: Chromium runs fused multiply-adds), then compile ResNet-18 with the
-# tuned databases. About 10 min on 2 cores at 32 trials per task.
-TUNE_TRIALS ?= 32
+# tuned databases. 9.5-14 min on 2 cores at 32 trials per task (one slow-compiling candidate
+# took 4.5 min once), so the default is 24.
+TUNE_TRIALS ?= 24
 tune: setup
 	$(PY) -m pytest tasks -p no:cacheprovider --wasm-tune --wasm-tune-trials $(TUNE_TRIALS) \
 	  --wasm-tune-relaxed-simd \
