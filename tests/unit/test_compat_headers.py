@@ -41,12 +41,7 @@ def checker(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
         gxx,
         "-std=c++17",
         "-O1",
-        "-Wall",
-        "-Wextra",
-        f"-I{COMPAT}",
-        f"-I{COMPAT / 'include'}",
-        f"-I{COMPAT / '3rdparty/compiler-rt'}",
-        f"-I{ffi / 'include'}",
+        *_include_flags(ffi),
         str(CHECK_SRC),
         f"-L{ffi / 'lib'}",
         "-ltvm_ffi",
@@ -59,6 +54,18 @@ def checker(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     ours = [line for line in proc.stderr.splitlines() if str(COMPAT) in line and "warning" in line]
     assert not ours, "compiler warnings in compat headers:\n" + "\n".join(ours)
     return exe
+
+
+def _include_flags(ffi: pathlib.Path) -> list[str]:
+    """Warnings on, and our compat tree plus tvm_ffi's headers on the include path."""
+    return [
+        "-Wall",
+        "-Wextra",
+        f"-I{COMPAT}",
+        f"-I{COMPAT / 'include'}",
+        f"-I{COMPAT / '3rdparty/compiler-rt'}",
+        f"-I{ffi / 'include'}",
+    ]
 
 
 EXPECTED_HEADERS = {
@@ -86,12 +93,7 @@ def test_each_header_is_present_and_self_contained(tmp_path: pathlib.Path) -> No
         gxx,
         "-std=c++17",
         "-fsyntax-only",
-        "-Wall",
-        "-Wextra",
-        f"-I{COMPAT}",
-        f"-I{COMPAT / 'include'}",
-        f"-I{COMPAT / '3rdparty/compiler-rt'}",
-        f"-I{ffi / 'include'}",
+        *_include_flags(ffi),
         "-x",
         "c++",
     ]
