@@ -59,7 +59,14 @@ SERVICE_START_TIMEOUT_S = 20.0
 SESSION_OPEN_TIMEOUT_S = 30.0
 REMOTE_CALL_TIMEOUT_S = 60.0
 SUBPROCESS_TIMEOUT_S = 900.0
+BUILD_TIMEOUT_S = 30.0  # one candidate's compile (MetaSchedule's LocalBuilder default)
 
 MEASURE_REPEAT = 3
 MEASURE_MIN_REPEAT_MS = 40.0
 MEASURE_WARMUP = 1
+# Final re-measurement of a task (default, best, runners-up side by side in one fresh session):
+# rounds give the spread; 9 rounds put the distribution-free 95 % interval of the median at the
+# 2nd and 8th values. The fast check (no tuning) times the default in fewer rounds.
+FINAL_ROUNDS = 9
+CHECK_ROUNDS = 3
+FINALISTS = 3  # best + 2 runners-up

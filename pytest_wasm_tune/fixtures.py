@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from . import defaults
 from .artifacts.report import RunRecorder
 from .artifacts.results import result_to_dict
 from .config import WasmTuneConfig
@@ -148,6 +149,7 @@ class TaskTuner:
         task = make_task(func, name or default_task_name(self.item))
         options = tuning.TuneOptions(
             trials=config.trials if config.enabled else 0,
+            final_rounds=defaults.FINAL_ROUNDS if config.enabled else defaults.CHECK_ROUNDS,
             measure=MeasureConfig(call_timeout_s=config.timeout_s),
             fresh=config.fresh,
         )

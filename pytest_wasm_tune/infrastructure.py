@@ -201,6 +201,7 @@ class WorkerBrowsers:
     def _start(self, name: str) -> Workbench:
         from .browsers.chromium import ChromiumBrowser
         from .device import BrowserDevice
+        from .measure.cpus import CpuPlan
         from .measure.staging import StagingDirectory
         from .toolchain.link import KernelLinker
         from .tuning import Workbench
@@ -224,10 +225,11 @@ class WorkerBrowsers:
         def registered() -> bool:
             return tracker_free_keys(tracker).get(key, 0) > 0
 
+        cpus = CpuPlan.for_this_host()
         browser = self._stack.enter_context(
-            ChromiumBrowser(self.services.page_url(key), registered)
+            ChromiumBrowser(self.services.page_url(key), registered, cpus=cpus)
         )
         self.versions[name] = browser.version
         device = BrowserDevice(browser, tracker, key, registered)
         staging = StagingDirectory(self.services.stage_dir)
-        return Workbench(device, linker, staging, self.relaxed_simd)
+        return Workbench(device, linker, staging, self.relaxed_simd, cpus)

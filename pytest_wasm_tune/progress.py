@@ -17,6 +17,7 @@ SUMMARY_COLUMNS = (
     ("browser", "browser"),
     ("default GFLOPS", "default_gflops"),
     ("best GFLOPS", "best_gflops"),
+    ("IQR %", "best_iqr_pct"),
     ("speedup", "speedup"),
     ("trials", "trials"),
     ("errors", "errors"),
@@ -76,8 +77,10 @@ def format_done(index: int, total: int, record: Mapping[str, Any]) -> str:
         body = f"default schedule {default} GFLOPS, {numerics}"
     else:
         speedup = _number(record.get("speedup"), 0, "x")
+        iqr = record.get("best_iqr_pct")
+        spread = f" (IQR {iqr:.1f} %)" if iqr is not None else ""
         body = (
-            f"best {best} GFLOPS ({speedup} over the default {default}), {numerics}, "
+            f"best {best} GFLOPS{spread} ({speedup} over the default {default}), {numerics}, "
             f"{record.get('trials', 0)} trials, {record.get('errors', 0)} errors"
         )
     line = f"{task_prefix(index, total)}  Done: {body} | {record.get('wall_s', 0.0):.2f} s"

@@ -16,6 +16,7 @@ from types import TracebackType
 
 from .browsers.chromium import ChromiumBrowser
 from .device import BrowserDevice
+from .measure.cpus import CpuPlan
 from .measure.staging import StagingDirectory
 from .page import page_assets
 from .remote import BrowserSession
@@ -63,12 +64,15 @@ class LocalStack:
                 ProxyService(self.tracker.address, allowed_origins=[self.page_server.origin])
             )
             url = self.page_server.page_url(self.key, self.proxy.ws_url)
-            self.browser = self._stack.enter_context(ChromiumBrowser(url, self._registered))
+            cpus = CpuPlan.for_this_host()
+            self.browser = self._stack.enter_context(
+                ChromiumBrowser(url, self._registered, cpus=cpus)
+            )
             self.device = BrowserDevice(
                 self.browser, self.tracker.address, self.key, self._registered
             )
             self.workbench = Workbench(
-                self.device, self.linker, StagingDirectory(stage_dir), self._relaxed_simd
+                self.device, self.linker, StagingDirectory(stage_dir), self._relaxed_simd, cpus
             )
         except BaseException:
             self._stack.close()

@@ -1,11 +1,18 @@
 """Tune one task on one browser with MetaSchedule (XGBoost cost model); never imports pytest.
 
 result = tune(TuneTask.from_prim_func(func, "matmul256"), stack.workbench, work_dir)
+
+The figures a result reports come from a final re-measurement, not from the search: at the end
+of every run (also a resumed one) the default schedule, the best candidate and its runners-up
+are timed in one fresh session, interleaved over several rounds, and verified; `best_s` and
+`default_s` are the medians of those rounds and `*_spread` their spread. Search-time times stay
+in the trial journal (`trials.jsonl` beside the database).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import shutil
@@ -16,12 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import defaults
+from .artifacts.trial_journal import TrialEntry, TrialJournal
 from .kernels import wasm_target
+from .measure.artifact import decode
 from .measure.builder import WasmBatchBuilder, candidate_key
+from .measure.cpus import CpuPlan
+from .measure.outcome import Outcome, classify
 from .measure.phases import PhaseTimes
-from .measure.runner import BrowserRunner, Device, MeasureConfig, TrialLog
+from .measure.runner import BrowserRunner, Device, MeasureConfig
 from .measure.staging import StagingDirectory
 from .measure.verify import HostReference
+from .stats import Spread
 from .toolchain.link import KernelLinker
 from .tvm_import import import_tensor_intrinsics
 
@@ -90,9 +103,47 @@ class TuneOptions:
     keep_staged: bool = False
     fresh: bool = False
     seed: int | None = None
-    build_workers: int = 2
-    pipeline: bool = True  # measure each chunk of a batch while the next one compiles
+    build_workers: int | None = None  # None: one per work CPU of the workbench's CPU plan
+    build_timeout_s: float = defaults.BUILD_TIMEOUT_S  # a slower compile is a failed candidate
+    # measure each chunk of a batch while the next one compiles: only where the CPU plan gives
+    # the browser CPUs of its own, so no compile shares a CPU with a timed repeat
+    pipeline: bool = True
+    # the search never overlaps timed repeats (MetaSchedule waits for a batch's results)
     search_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    final_rounds: int = defaults.FINAL_ROUNDS
+    finalists: int = defaults.FINALISTS  # best candidates re-measured beside the default
+
+
+@dataclass(frozen=True)
+class FinalFigure:
+    """One schedule timed in the final re-measurement."""
+
+    label: str  # "default", "best", "runner-up 1", ...
+    spread: Spread | None  # per-call seconds over the rounds; None if it failed
+    verified: bool
+    search_median_s: float | None = None  # what the search recorded (None for the default)
+    error: str | None = None
+    trace: str | None = None
+    times_s: tuple[float, ...] = ()  # per-call seconds of each round, in order
+
+    @property
+    def median_s(self) -> float | None:
+        return self.spread.median if self.spread is not None else None
+
+
+@dataclass(frozen=True)
+class SearchBatch:
+    """One MetaSchedule search batch, as the tuner's main thread saw it: `wall_s` adds up as
+    generate (search + cost model) + builder (compile, link, stage) + join (waiting for the
+    browser's results); `kernel_s` is the part of it the kernels spent in timed calls."""
+
+    trials: int
+    wall_s: float
+    generate_s: float
+    builder_s: float
+    join_s: float
+    kernel_s: float
+    best_s: float | None  # best search-time median so far (progress, not a final figure)
 
 
 @dataclass(frozen=True)
@@ -100,10 +151,10 @@ class TuneResult:
     task: str
     browser: str
     flops: float
-    best_s: float | None
+    best_s: float | None  # final re-measurement: median over rounds
     default_s: float | None
-    trials: int
-    measured: int
+    trials: int  # candidates tried in this run (all outcomes)
+    measured: int  # of which timed in the browser
     errors: int
     error_messages: tuple[str, ...]
     correct: bool
@@ -113,7 +164,14 @@ class TuneResult:
     best_trace: str | None
     phases_s: dict[str, float]
     wall_s: float
-    trial_log: tuple[TrialLog, ...] = ()
+    trial_log: tuple[TrialEntry, ...] = ()
+    best_spread: Spread | None = None
+    default_spread: Spread | None = None
+    finalists: tuple[FinalFigure, ...] = ()
+    search_best_s: float | None = None  # best search-time median (for the log, not a figure)
+    outcomes: dict[str, int] = field(default_factory=dict)  # this run's trials per outcome
+    search_phases_s: dict[str, float] = field(default_factory=dict)  # phases of the search only
+    batches: tuple[SearchBatch, ...] = ()
 
     @property
     def best_gflops(self) -> float | None:
@@ -152,9 +210,16 @@ def _quiet_meta_schedule_logging() -> None:
     logger.setLevel(logging.WARNING)
 
 
-def _best_recorded(recorded: dict[int, list[float]]) -> float | None:
-    valid = [statistics.median(s) for s in recorded.values() if s != [ERROR_RUN_SECS]]
-    return min(valid, default=None)
+def _full_measurements(
+    recorded: dict[int, list[float]], outcomes: dict[int, Outcome]
+) -> dict[int, float]:
+    """Median seconds of every recorded candidate that was fully measured (not failed, not
+    abandoned after its warm-up call)."""
+    return {
+        key: statistics.median(secs)
+        for key, secs in recorded.items()
+        if secs != [ERROR_RUN_SECS] and outcomes.get(key, Outcome.MEASURED) is Outcome.MEASURED
+    }
 
 
 def recorded_measurements(database: Any) -> dict[int, list[float]]:
@@ -167,10 +232,41 @@ def recorded_measurements(database: Any) -> dict[int, list[float]]:
     return recorded
 
 
+@dataclass
+class _SearchState:
+    """What the measure callback keeps across batches."""
+
+    recorded: dict[int, list[float]]
+    outcomes: dict[int, Outcome]
+    journal: TrialJournal
+    browser: str
+    browser_version: str
+    entries: list[TrialEntry] = field(default_factory=list)  # this run's trials
+    best_s: float | None = None
+    batches: list[SearchBatch] = field(default_factory=list)
+    batch_started: float = 0.0
+    phases_at_batch_start: dict[str, float] = field(default_factory=dict)
+
+    def start_batch(self, phases: PhaseTimes) -> None:
+        self.batch_started = time.perf_counter()
+        self.phases_at_batch_start = phases.snapshot()
+
+    def end_batch(self, phases: PhaseTimes, trials: int, kernel_s: float) -> None:
+        now = phases.snapshot()
+        spent = {k: now.get(k, 0.0) - self.phases_at_batch_start.get(k, 0.0) for k in now}
+        wall = time.perf_counter() - self.batch_started
+        builder, join = spent.get("builder", 0.0), spent.get("join", 0.0)
+        self.batches.append(
+            SearchBatch(trials, wall, wall - builder - join, builder, join, kernel_s, self.best_s)
+        )
+        self.start_batch(phases)
+
+
 def _make_callbacks(
     task: TuneTask,
     options: TuneOptions,
-    recorded: dict,
+    state: _SearchState,
+    runner: BrowserRunner,
     progress: Callable[[ProgressEvent], None] | None,
     started: float,
 ) -> list:
@@ -178,46 +274,57 @@ def _make_callbacks(
     from tvm.s_tir.meta_schedule.database import TuningRecord
     from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback, UpdateCostModel
 
-    state = {"done": len(recorded), "best_s": _best_recorded(recorded)}
-
     @derived_object
     class RecordAndReport(PyMeasureCallback):
-        """Commit new measurements to the database as they arrive; report progress."""
+        """Commit every candidate (with its outcome) as it arrives; report progress."""
 
         def apply(
             self, task_scheduler, task_id, measure_candidates, builder_results, runner_results
         ) -> None:
+            # from run() returning until the batch's last result: the wait for the browser
+            runner.phases.add("join", time.perf_counter() - runner.last_run_returned)
             database = task_scheduler.database_
             ctx = task_scheduler.tasks_[task_id].ctx
             workload = database.commit_workload(ctx.mod)
             batch_best: float | None = None
+            new_entries = []
             for candidate, built, ran in zip(
                 measure_candidates, builder_results, runner_results, strict=True
             ):
-                failed = built.error_msg is not None or ran.error_msg is not None
+                entry = _trial_entry(candidate, built, ran, runner, state)
+                if entry.key in state.recorded:
+                    continue  # measured in an earlier run: nothing new
+                failed = entry.outcome.failed
                 secs = [ERROR_RUN_SECS] if failed else [float(s) for s in ran.run_secs]
-                key = candidate_key(candidate.sch.mod)
-                if key not in recorded:
-                    database.commit_tuning_record(
-                        TuningRecord(
-                            candidate.sch.trace, workload, secs, ctx.target, candidate.args_info
-                        )
+                database.commit_tuning_record(
+                    TuningRecord(
+                        candidate.sch.trace, workload, secs, ctx.target, candidate.args_info
                     )
-                    recorded[key] = secs
-                if not failed:
+                )
+                state.recorded[entry.key] = secs
+                state.outcomes[entry.key] = entry.outcome
+                new_entries.append(entry)
+                if entry.outcome is Outcome.MEASURED:
                     median = statistics.median(secs)
                     batch_best = median if batch_best is None else min(batch_best, median)
-            state["done"] += len(measure_candidates)
-            if batch_best is not None and (state["best_s"] is None or batch_best < state["best_s"]):
-                state["best_s"] = batch_best
+            state.journal.append(new_entries)
+            state.entries.extend(new_entries)
+            if batch_best is not None and (state.best_s is None or batch_best < state.best_s):
+                state.best_s = batch_best
+            kernel_s = sum(
+                entry.number * sum(entry.times_s)
+                for entry in new_entries
+                if not entry.outcome.failed
+            )
+            state.end_batch(runner.phases, len(measure_candidates), kernel_s)
             if progress is not None:
                 progress(
                     ProgressEvent(
                         task.name,
-                        state["done"],
+                        len(state.recorded),
                         options.trials,
                         task.gflops(batch_best),
-                        task.gflops(state["best_s"]),
+                        task.gflops(state.best_s),
                         time.monotonic() - started,
                     )
                 )
@@ -225,15 +332,39 @@ def _make_callbacks(
     return [RecordAndReport(), UpdateCostModel()]
 
 
+def _trial_entry(
+    candidate: Any, built: Any, ran: Any, runner: BrowserRunner, state: _SearchState
+) -> TrialEntry:
+    build_error = None if built.error_msg is None else str(built.error_msg)
+    run_error = None if ran.error_msg is None else str(ran.error_msg)
+    log = None
+    if built.artifact_path is not None:
+        artifact = decode(str(built.artifact_path))
+        log = runner.logs.get(getattr(artifact, "symbol", ""))
+    abandoned = bool(log is not None and log.abandoned)
+    return TrialEntry(
+        key=candidate_key(candidate.sch.mod),
+        outcome=classify(build_error, run_error, abandoned),
+        number=log.number if log is not None else 0,
+        times_s=tuple(log.times_s) if log is not None else (),
+        error=build_error or run_error,
+        verified=bool(log is not None and log.verified),
+        browser=state.browser,
+        browser_version=state.browser_version,
+        wall_time=time.time(),
+    )
+
+
 @dataclass(frozen=True)
 class Workbench:
-    """What tuning needs from the infrastructure: a device, the linker, and the staging
-    directory that the device's page server publishes."""
+    """What tuning needs from the infrastructure: a device, the linker, the staging directory
+    that the device's page server publishes, and how CPUs are split between them."""
 
     device: Device
     linker: KernelLinker
     staging: StagingDirectory
     relaxed_simd: bool = False  # tune for wasm relaxed SIMD (FMA); the device must support it
+    cpus: CpuPlan | None = None  # None: unknown, treated as shared (no pipelining)
 
     @property
     def database_name(self) -> str:
@@ -248,45 +379,60 @@ def tune(
     options: TuneOptions = TuneOptions(),
     progress: Callable[[ProgressEvent], None] | None = None,
 ) -> TuneResult:
-    """Measure the default schedule, search `options.trials` candidates, verify the best.
+    """Search `options.trials` candidates (continuing the task's database), then re-measure the
+    default, the best and its runners-up side by side and verify them.
 
-    With `options.trials == 0` only the default schedule is built, run, timed and verified.
+    With `options.trials == 0` only the default schedule is built, re-measured and verified.
     """
     from tvm.s_tir import meta_schedule as ms
 
     started = time.monotonic()
     import_tensor_intrinsics()
-    device, linker, staging = bench.device, bench.linker, bench.staging
+    device, staging = bench.device, bench.staging
     db_dir, workload_path, records_path = database_paths(work_dir, task, bench.database_name)
     if options.fresh and db_dir.exists():
         shutil.rmtree(db_dir)
     db_dir.mkdir(parents=True, exist_ok=True)
     database = ms.database.JSONDatabase(str(workload_path), str(records_path))
-    recorded = recorded_measurements(database)
+    journal = TrialJournal(db_dir)
+    browser = getattr(device, "browser", None)
+    state = _SearchState(
+        recorded_measurements(database),
+        {entry.key: entry.outcome for entry in journal.read()},
+        journal,
+        device.name,
+        str(getattr(browser, "version", "")),
+    )
     phases = PhaseTimes()
     with phases.timed("reference"):
         reference = HostReference(task.mod, task.arg_specs())
-    builder = WasmBatchBuilder(linker, staging, phases, recorded, options.build_workers)
-    trial_log: list[TrialLog] = []
-    runner = BrowserRunner(
-        device, staging, reference, phases, options.measure, recorded, on_trial=trial_log.append
+    cpus = bench.cpus
+    workers = options.build_workers or (cpus.work_threads if cpus is not None else 1)
+    builder = WasmBatchBuilder(
+        bench.linker,
+        staging,
+        phases,
+        state.recorded,
+        workers,
+        timeout_s=options.build_timeout_s,
+        cpus=cpus,
     )
+    runner = BrowserRunner(device, staging, reference, phases, options.measure, state.recorded)
     target = wasm_target(bench.relaxed_simd)
-    if options.pipeline:
+    if options.pipeline and cpus is not None and cpus.separated:
         builder.on_staged = runner.prefetch
+    search_phases: dict[str, float] = {}
     try:
-        default_s, default_error = _measure_default(task, builder, runner, target)
-        default_correct = default_error is None
-        trial_log.clear()
-        best_before = _best_recorded(recorded)
-        runner.best_verified_s = float("inf") if best_before is None else best_before
+        before = _full_measurements(state.recorded, state.outcomes)
+        state.best_s = min(before.values(), default=None)
+        runner.best_verified_s = state.best_s if state.best_s is not None else math.inf
         measured_before = runner.measured
-        measured_in_search = 0
         # the budget is per task and database: a rerun continues where the last one stopped
-        remaining = max(0, options.trials - len(recorded))
-        best_s, correct, trace = None, False, None
+        remaining = max(0, options.trials - len(state.recorded))
         if remaining > 0:
             _quiet_meta_schedule_logging()
+            phases_before = phases.snapshot()
+            state.start_batch(phases)
             with phases.timed("search"):
                 ms.tune_tir(
                     task.mod,
@@ -299,87 +445,127 @@ def tune(
                     runner=runner,
                     database=database,
                     cost_model="xgb",
-                    measure_callbacks=_make_callbacks(task, options, recorded, progress, started),
+                    measure_callbacks=_make_callbacks(
+                        task, options, state, runner, progress, started
+                    ),
                     task_scheduler="round-robin",
                     seed=options.seed,
                     num_tuning_cores=options.search_threads,
                 )
+            search_phases = _phase_delta(phases_before, phases.snapshot())
         measured_in_search = runner.measured - measured_before
-        if options.trials > 0:
-            search_log = list(trial_log)
-            best_s, correct, trace = _final_check(task, database, builder, runner, target)
-            trial_log[:] = search_log
+        contenders = _contenders(database, state, options.finalists if options.trials else 0)
+        with phases.timed("final"):
+            finals = _final_figures(task, contenders, builder, runner, target, options)
     finally:
         runner.close()
+    default, *tuned = finals
+    verified = [f for f in tuned if f.verified and f.spread is not None]
+    best = min(verified, key=lambda f: f.spread.median) if verified else None  # type: ignore[union-attr]
     if options.trials == 0:
-        best_s, correct = default_s, default_correct
-    errors = [log.error for log in trial_log if log.error]
+        best = default if default.verified else None
+    errors = [entry.error for entry in state.entries if entry.outcome.failed and entry.error]
+    outcomes: dict[str, int] = {}
+    for entry in state.entries:
+        outcomes[entry.outcome.value] = outcomes.get(entry.outcome.value, 0) + 1
     return TuneResult(
         task=task.name,
         browser=device.name,
         flops=task.flops,
-        best_s=best_s,
-        default_s=default_s,
-        trials=len(trial_log),
+        best_s=best.median_s if best is not None else None,
+        default_s=default.median_s,
+        trials=len(state.entries),
         measured=measured_in_search,
         errors=len(errors),
         error_messages=tuple(errors[:10]),
-        correct=correct,
-        default_correct=default_correct,
-        default_error=default_error,
+        correct=best is not None,
+        default_correct=default.verified,
+        default_error=default.error,
         database_dir=db_dir,
-        best_trace=trace,
+        best_trace=best.trace if best is not None else None,
         phases_s=phases.snapshot(),
         wall_s=time.monotonic() - started,
-        trial_log=tuple(trial_log),
+        trial_log=tuple(state.entries),
+        best_spread=best.spread if best is not None else None,
+        default_spread=default.spread,
+        finalists=tuple(finals),
+        search_best_s=state.best_s,
+        outcomes=outcomes,
+        search_phases_s=search_phases,
+        batches=tuple(state.batches),
     )
 
 
-def _build_and_run(
-    builder: WasmBatchBuilder, runner: BrowserRunner, mod: Any, target: Any
-) -> tuple[float | None, str | None]:
-    from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+def _phase_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: round(v - before.get(k, 0.0), 4) for k, v in after.items() if v != before.get(k)}
+
+
+def _contenders(database: Any, state: _SearchState, count: int) -> list[tuple[Any, float]]:
+    """The `count` fully measured records with the lowest search-time medians (one per
+    candidate; the database holds this task only)."""
+    full = _full_measurements(state.recorded, state.outcomes)
+    ranked: dict[int, tuple[Any, float]] = {}
+    for record in database.get_all_tuning_records():
+        key = candidate_key(record.as_measure_candidate().sch.mod)
+        if key in full and key not in ranked:
+            ranked[key] = (record, full[key])
+    return sorted(ranked.values(), key=lambda pair: pair[1])[:count]
+
+
+def _final_figures(
+    task: TuneTask,
+    contenders: list[tuple[Any, float]],
+    builder: WasmBatchBuilder,
+    runner: BrowserRunner,
+    target: Any,
+    options: TuneOptions,
+) -> list[FinalFigure]:
+    """Build the default and the contenders into one module and re-measure them together."""
     from tvm.s_tir.meta_schedule.builder import BuilderInput
-    from tvm.s_tir.meta_schedule.runner import RunnerInput
 
-    (built,) = builder.build([BuilderInput(mod, target)])
-    if built.error_msg is not None:
-        return None, str(built.error_msg)
-    args_info = ArgInfo.from_prim_func(mod["main"])
-    (future,) = runner.run([RunnerInput(built.artifact_path, "cpu", args_info)])
-    result = future.result()
-    if result.error_msg is not None:
-        return None, str(result.error_msg)
-    return statistics.median(_run_secs(result)), None
-
-
-def _measure_default(
-    task: TuneTask, builder: WasmBatchBuilder, runner: BrowserRunner, target: Any
-) -> tuple[float | None, str | None]:
-    """The task's schedule as written (untuned), measured and verified the same way."""
-    builder.recorded = {}  # the default is measured on every run, not taken from the database
+    labels = ["default"] + [
+        "best" if index == 0 else f"runner-up {index}" for index in range(len(contenders))
+    ]
+    mods = [task.mod] + [record.as_measure_candidate().sch.mod for record, _ in contenders]
+    searched = [None] + [median for _record, median in contenders]
+    traces = [None] + [str(record.trace) for record, _ in contenders]
+    saved = builder.recorded, builder.on_staged
+    builder.recorded, builder.on_staged = {}, None  # build every one, all into one module
     try:
-        seconds, error = _build_and_run(builder, runner, task.mod, target)
+        built = builder.build([BuilderInput(mod, target) for mod in mods])
     finally:
-        builder.recorded = runner.recorded
-    return seconds, error
-
-
-def _final_check(
-    task: TuneTask, database: Any, builder: WasmBatchBuilder, runner: BrowserRunner, target: Any
-) -> tuple[float | None, bool, str | None]:
-    """Rebuild the candidate with the best median time (the database holds this task only),
-    verify it again and report its recorded median time."""
-    valid = [r for r in database.get_all_tuning_records() if _run_secs(r) != [ERROR_RUN_SECS]]
-    if not valid:
-        return None, False, None
-    record = min(valid, key=lambda r: statistics.median(_run_secs(r)))
-    runner.best_verified_s = float("inf")  # force verification
-    builder.recorded = {}
-    try:
-        _seconds, error = _build_and_run(
-            builder, runner, record.as_measure_candidate().sch.mod, target
+        builder.recorded, builder.on_staged = saved
+    symbols: dict[int, str] = {}
+    sha = None
+    for index, result in enumerate(built):
+        if result.error_msg is None:
+            artifact = decode(str(result.artifact_path))
+            sha, symbols[index] = artifact.sha256, artifact.symbol  # type: ignore[union-attr]
+    timed = {}
+    if sha is not None:
+        try:
+            spec = task.arg_specs()
+            timed = runner.remeasure(sha, list(symbols.values()), spec, options.final_rounds)
+        finally:
+            builder.staging.release(sha)
+    figures = []
+    for index, label in enumerate(labels):
+        error = None if built[index].error_msg is None else str(built[index].error_msg)
+        spread, verified = None, False
+        if index in symbols:
+            measured = timed[symbols[index]]
+            error = measured.error
+            verified = measured.verified
+            spread = Spread.of(measured.times_s) if measured.times_s and not error else None
+        figures.append(
+            FinalFigure(
+                label,
+                spread,
+                verified and spread is not None,
+                searched[index],
+                error,
+                traces[index],
+                timed[symbols[index]].times_s if index in symbols else (),
+            )
         )
-    finally:
-        builder.recorded = runner.recorded
-    return statistics.median(_run_secs(record)), error is None, str(record.trace)
+    return figures

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..tuning import TuneResult
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 
 
 def result_to_dict(
@@ -38,12 +38,17 @@ def result_to_dict(
         "flops": result.flops,
         "default_s": result.default_s,
         "best_s": result.best_s,
+        "default_spread_s": _spread(result.default_spread),
+        "best_spread_s": _spread(result.best_spread),
+        "best_iqr_pct": _iqr_pct(result.best_spread),
+        "search_best_s": result.search_best_s,
         "default_gflops": result.default_gflops,
         "best_gflops": result.best_gflops,
         "speedup": result.speedup,
         "trials": result.trials,
         "measured": result.measured,
         "errors": result.errors,
+        "outcomes": dict(result.outcomes),
         "error_messages": list(result.error_messages),
         "correct": result.correct,
         "default_correct": result.default_correct,
@@ -51,12 +56,40 @@ def result_to_dict(
         "database": database,
         "best_trace": result.best_trace,
         "phases_s": dict(result.phases_s),
+        "search_phases_s": dict(result.search_phases_s),
+        "finalists": [_finalist(figure) for figure in result.finalists],
+        "batches": [dataclasses.asdict(batch) for batch in result.batches],
         "wall_s": result.wall_s,
         "trial_log": [_trial(log) for log in result.trial_log],
+    }
+
+
+def _spread(spread: Any) -> dict[str, Any] | None:
+    return None if spread is None else spread.to_dict()
+
+
+def _iqr_pct(spread: Any) -> float | None:
+    """Interquartile range of the final rounds in % of their median."""
+    if spread is None or not spread.median:
+        return None
+    return round(100 * (spread.q3 - spread.q1) / spread.median, 2)
+
+
+def _finalist(figure: Any) -> dict[str, Any]:
+    return {
+        "label": figure.label,
+        "median_s": figure.median_s,
+        "spread_s": _spread(figure.spread),
+        "verified": figure.verified,
+        "search_median_s": figure.search_median_s,
+        "error": figure.error,
+        "times_s": list(figure.times_s),
     }
 
 
 def _trial(log: Any) -> dict[str, Any]:
     record = dataclasses.asdict(log)
     record["times_s"] = list(record.get("times_s", ()))
+    if "outcome" in record:
+        record["outcome"] = str(record["outcome"])
     return record

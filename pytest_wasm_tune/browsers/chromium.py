@@ -11,9 +11,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from .. import defaults
 from ..errors import BrowserError
+
+if TYPE_CHECKING:
+    from ..measure.cpus import CpuPlan
 
 CHROMIUM_FIX = "sudo apt-get install chromium chromium-driver   (or run `make setup`)"
 
@@ -48,6 +52,7 @@ class ChromiumBrowser:
         driver: Path = defaults.CHROMEDRIVER_BINARY,
         flags: Sequence[str] = defaults.CHROMIUM_FLAGS,
         ready_timeout_s: float = defaults.BROWSER_READY_TIMEOUT_S,
+        cpus: CpuPlan | None = None,
     ) -> None:
         self.page_url = page_url
         self._registered = registered
@@ -55,6 +60,7 @@ class ChromiumBrowser:
         self._driver_path = driver
         self._flags = tuple(flags)
         self._ready_timeout_s = ready_timeout_s
+        self.cpus = cpus  # with a plan, the driver and the whole browser run on its measure CPUs
         self._driver = None
         self._profile: str | None = None
         self.version = ""
@@ -79,9 +85,10 @@ class ChromiumBrowser:
         for flag in (*self._flags, f"--user-data-dir={self._profile}"):
             options.add_argument(flag)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        popen_kw = {"preexec_fn": self.cpus.pin_browser} if self.cpus is not None else {}
         try:
             self._driver = webdriver.Chrome(
-                options=options, service=Service(str(self._driver_path))
+                options=options, service=Service(str(self._driver_path), popen_kw=popen_kw)
             )
         except WebDriverException as err:
             self.stop()

@@ -1,22 +1,27 @@
-"""MetaSchedule builder: compile candidates for wasm32+SIMD in-process, link a whole batch into
-one module against the cached runtime objects with wasm-ld, and stage it for the browser."""
+"""MetaSchedule builder: compile candidates for wasm32+SIMD in worker processes (each compile
+bounded in time), link a whole batch into one module against the cached runtime objects with
+wasm-ld, and stage it for the browser."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from tvm.ir.utils import derived_object
 from tvm.s_tir.meta_schedule.builder import BuilderInput, BuilderResult, PyBuilder
 
+from .. import defaults
 from ..errors import ToolchainError
 from ..toolchain.link import KernelLinker
 from .artifact import RecordedKernel, StagedKernel
+from .compile_pool import shared_compile_pool
+from .cpus import CpuPlan
+from .outcome import LINK_FAILED
 from .phases import PhaseTimes
 from .staging import StagingDirectory
 
@@ -79,6 +84,8 @@ class WasmBatchBuilder(PyBuilder):
         on_staged: Callable[[str, list[str], list[tuple[tuple[int, ...], str]]], None]
         | None = None,
         chunk_size: int = 16,
+        timeout_s: float = defaults.BUILD_TIMEOUT_S,
+        cpus: CpuPlan | None = None,
     ) -> None:
         super().__init__()
         self.linker = linker
@@ -88,6 +95,8 @@ class WasmBatchBuilder(PyBuilder):
         self.max_workers = max_workers
         self.on_staged = on_staged
         self.chunk_size = chunk_size
+        self.timeout_s = timeout_s
+        self.cpus = cpus  # builds run on the plan's work CPUs (the browser has the others)
 
     def build(self, build_inputs: list[BuilderInput]) -> list[BuilderResult]:
         results: list[BuilderResult | None] = [None] * len(build_inputs)
@@ -101,27 +110,23 @@ class WasmBatchBuilder(PyBuilder):
         # With `on_staged` (the runner's prefetch) each chunk is measured while the next builds;
         # without it the whole batch links into one module.
         size = self.chunk_size if self.on_staged is not None else max(len(todo), 1)
-        for start in range(0, len(todo), size):
-            with tempfile.TemporaryDirectory(prefix="wasm-tune-batch-") as tmp:
-                self._build_batch(todo[start : start + size], Path(tmp), results)
+        pinned = self.cpus.working() if self.cpus is not None else contextlib.nullcontext()
+        with self.phases.timed("builder"), pinned:
+            for start in range(0, len(todo), size):
+                with tempfile.TemporaryDirectory(prefix="wasm-tune-batch-") as tmp:
+                    self._build_batch(todo[start : start + size], Path(tmp), results)
         return [r if r is not None else BuilderResult(None, "not built") for r in results]
 
     def _build_batch(
         self, todo: list[tuple[int, str, Any]], tmp: Path, results: list[BuilderResult | None]
     ) -> None:
-        def compile_one(item: tuple[int, str, Any]) -> tuple[int, str, list[Path] | str]:
-            index, symbol, build_input = item
-            try:
-                return (
-                    index,
-                    symbol,
-                    compile_object(build_input.mod, build_input.target, symbol, tmp),
-                )
-            except Exception as err:
-                return index, symbol, f"wasm build failed: {type(err).__name__}: {err}"
-
-        with self.phases.timed("build"), ThreadPoolExecutor(self.max_workers) as pool:
-            compiled = list(pool.map(compile_one, todo))
+        pool = shared_compile_pool(self.max_workers, self.timeout_s)
+        with self.phases.timed("build"):
+            futures = [
+                (index, symbol, pool.submit(build_input.mod, build_input.target, symbol, tmp))
+                for index, symbol, build_input in todo
+            ]
+            compiled = [(index, symbol, pool.result(future)) for index, symbol, future in futures]
         good = [(i, s, objs) for i, s, objs in compiled if not isinstance(objs, str)]
         for index, _symbol, error in compiled:
             if isinstance(error, str):
@@ -148,5 +153,5 @@ class WasmBatchBuilder(PyBuilder):
         try:
             self.linker.link(objects, output)
         except ToolchainError as err:
-            return f"wasm-ld link failed: {err}"
+            return f"{LINK_FAILED}: {err}"
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ from .. import defaults
 from ..errors import KernelError, RemoteCallError, WasmTuneError
 from ..remote import BrowserSession, Measurement, stage_reference
 from .artifact import RecordedKernel, StagedKernel, decode
+from .outcome import KERNEL_FAILED
 from .phases import PhaseTimes
 from .staging import StagingDirectory
 from .verify import DEFAULT_TOLERANCES, HostReference, Mismatch
@@ -63,6 +65,18 @@ class TrialLog:
     times_s: tuple[float, ...] = ()
     error: str | None = None
     verified: bool = False
+    abandoned: bool = False  # timed by its warm-up call alone: not a full measurement
+
+
+@dataclass(frozen=True)
+class Remeasurement:
+    """A candidate timed in `rounds` interleaved rounds of one fresh session."""
+
+    symbol: str
+    number: int
+    times_s: tuple[float, ...]  # per-call seconds, one value per round
+    verified: bool
+    error: str | None = None
 
 
 @derived_object
@@ -121,6 +135,8 @@ class BrowserRunner(PyRunner):
         self.on_trial = on_trial
         self.best_verified_s = float("inf")
         self.measured = 0
+        self.logs: dict[str, TrialLog] = {}  # symbol → what was observed (for the callback)
+        self.last_run_returned = time.perf_counter()  # when MetaSchedule's last run() returned
         self._jobs: queue.Queue[
             tuple[str, list[_Item], list[tuple[tuple[int, ...], str]]] | None
         ] = queue.Queue()
@@ -161,6 +177,7 @@ class BrowserRunner(PyRunner):
             ]
         for sha, items in batches.items():
             self._jobs.put((sha, items, specs[sha]))
+        self.last_run_returned = time.perf_counter()
         return futures
 
     def close(self) -> None:
@@ -236,7 +253,7 @@ class BrowserRunner(PyRunner):
                             abandon_above_s=self._abandon_above_s(),
                         )
                 except KernelError as err:
-                    self._finish(item, None, f"kernel failed in {self.device.name}: {err}")
+                    self._finish(item, None, f"{KERNEL_FAILED} in {self.device.name}: {err}")
                     return  # the instance may be corrupt (a trap can exit it): new session
                 except RemoteCallError as err:
                     self._finish(item, None, f"{self.device.name} hung or crashed: {err}")
@@ -244,6 +261,7 @@ class BrowserRunner(PyRunner):
                     return
                 self.measured += 1
                 item.log.number, item.log.times_s = result.number, result.times_s
+                item.log.abandoned = result.abandoned
                 measured.append((item, result))
             self._verify_best(session, measured, spec)
             measured.clear()
@@ -297,6 +315,108 @@ class BrowserRunner(PyRunner):
             return f"verification run failed: {err}"
         return None
 
+    def remeasure(
+        self, sha256: str, symbols: Sequence[str], spec: list, rounds: int
+    ) -> dict[str, Remeasurement]:
+        """Time `symbols` of one staged module in a fresh session, interleaved: each round
+        times every symbol once (one repeat of a calibrated number of calls after the page's
+        warm-up), starting one further along each round so drift affects all alike; then
+        verify each. A symbol that fails is dropped with its error (the session is reopened)."""
+        times: dict[str, list[float]] = {symbol: [] for symbol in symbols}
+        numbers: dict[str, int] = dict.fromkeys(symbols, 0)
+        errors: dict[str, str] = {}
+        verified: set[str] = set()
+        staged = StagedKernel(sha256, "")
+        open_failures = 0
+        # each pass ends with every symbol verified, or one more symbol failed, or no session
+        for _pass in range(len(symbols) + SESSION_ATTEMPTS):
+            live = [symbol for symbol in symbols if symbol not in errors]
+            if all(symbol in verified for symbol in live):
+                break
+            try:
+                self._remeasure_pass(staged, live, spec, rounds, times, numbers, errors, verified)
+            except _SessionOpenError as err:
+                open_failures += 1
+                if open_failures >= SESSION_ATTEMPTS:
+                    message = f"could not open a session in {self.device.name}: {err}"
+                    errors.update({s: message for s in live if s not in verified})
+                    break
+                self._recover()
+        return {
+            symbol: Remeasurement(
+                symbol,
+                numbers[symbol],
+                tuple(times[symbol]),
+                symbol in verified,
+                errors.get(symbol),
+            )
+            for symbol in symbols
+        }
+
+    def _remeasure_pass(
+        self,
+        staged: StagedKernel,
+        live: list[str],
+        spec: list,
+        rounds: int,
+        times: dict[str, list[float]],
+        numbers: dict[str, int],
+        errors: dict[str, str],
+        verified: set[str],
+    ) -> None:
+        session = self.device.session(self._module(staged), self.config.call_timeout_s)
+        try:
+            with self.phases.timed("final_session"):
+                session.__enter__()
+                args = [session.empty(shape, dtype) for shape, dtype in spec]
+                session.fill_random(0, args)
+        except WasmTuneError as err:
+            session.__exit__(None, None, None)
+            raise _SessionOpenError(str(err)) from None
+        try:
+            for round_index in range(rounds):
+                order = [s for s in live if s not in errors and len(times[s]) <= round_index]
+                shift = round_index % max(len(order), 1)
+                for symbol in order[shift:] + order[:shift]:
+                    try:
+                        with self.phases.timed("final_measure"):
+                            result = session.measure(
+                                symbol,
+                                args,
+                                number=numbers[symbol],
+                                repeat=1,
+                                min_repeat_ms=self.config.min_repeat_ms,
+                                warmup=self.config.warmup,
+                            )
+                    except (KernelError, RemoteCallError) as err:
+                        errors[symbol] = f"{KERNEL_FAILED} in {self.device.name}: {err}"
+                        if isinstance(err, RemoteCallError):
+                            self._recover()
+                        return  # the instance may be corrupt: the caller opens a new session
+                    numbers[symbol] = result.number
+                    times[symbol].append(result.times_s[-1])
+            device_ref = None
+            for symbol in live:
+                if symbol in errors or symbol in verified:
+                    continue
+                with self.phases.timed("final_verify"):
+                    if device_ref is None:
+                        try:
+                            device_ref = (
+                                [session.upload(array) for array in self.reference.inputs],
+                                [session.upload(array) for array in self.reference.outputs],
+                            )
+                        except WasmTuneError as err:
+                            raise _SessionOpenError(f"uploading the reference: {err}") from None
+                    error = self._check(session, symbol, *device_ref)
+                if error is not None:
+                    errors[symbol] = error
+                    device_ref = None  # a wrong kernel may have written anywhere
+                else:
+                    verified.add(symbol)
+        finally:
+            session.__exit__(None, None, None)
+
     def _abandon_above_s(self) -> float:
         bound = self.config.abandon_factor * self.best_verified_s
         return bound if math.isfinite(bound) else 0.0
@@ -307,6 +427,7 @@ class BrowserRunner(PyRunner):
 
     def _finish(self, item: _Item, run_secs: list[float] | None, error: str | None) -> None:
         item.log.error = error
+        self.logs[item.symbol] = item.log
         item.future.set(run_secs, error)
         if self.on_trial is not None:
             self.on_trial(item.log)

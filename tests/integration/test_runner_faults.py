@@ -126,3 +126,43 @@ def test_modules_can_be_pushed_over_the_session_instead_of_staged(stack: LocalSt
         runner.close()
     assert results[0].error_msg is None and len(results[0].run_secs) == 2
     assert "wrong result" in results[1].error_msg
+
+
+def test_a_compile_over_its_bound_is_a_failed_candidate_and_the_next_one_builds(
+    stack: LocalStack,
+) -> None:
+    from tvm import te, topi
+
+    from pytest_wasm_tune.measure.outcome import BUILD_TIMED_OUT, Outcome, classify
+
+    data = te.placeholder((1, 64, 56, 56), name="data")
+    weight = te.placeholder((64, 64, 3, 3), name="weight")
+    conv = topi.nn.conv2d_nchw(data, weight, stride=1, padding=1, dilation=1)
+    slow = tvm.IRModule({"main": te.create_prim_func([data, weight, conv])})
+    bench = stack.workbench
+    strict = WasmBatchBuilder(bench.linker, bench.staging, PhaseTimes(), timeout_s=0.01)
+    started = time.monotonic()
+    (timed_out,) = strict.build([BuilderInput(slow, wasm_target())])
+    assert timed_out.error_msg.startswith(BUILD_TIMED_OUT), timed_out.error_msg
+    assert classify(timed_out.error_msg, None) is Outcome.BUILD_TIMEOUT
+    assert time.monotonic() - started < 20, "the bound ends the compile, not the compile itself"
+    builder, runner = _pipeline(stack)
+    try:
+        (result,) = _measure(builder, runner, [MATMUL])
+    finally:
+        runner.close()
+    assert result.error_msg is None and len(result.run_secs) == 2
+
+
+def test_the_browser_runs_on_its_own_cpu(stack: LocalStack) -> None:
+    plan = stack.workbench.cpus
+    if not plan.separated:
+        pytest.skip(f"one CPU only: {plan.describe()}")
+    pids = stack.browser.browser_pids()
+    assert pids, "the browser is running"
+    import psutil
+
+    for pid in pids:
+        process = psutil.Process(pid)
+        for member in [process, *process.children(recursive=True)]:
+            assert frozenset(member.cpu_affinity()) == plan.measure, member.name()

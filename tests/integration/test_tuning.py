@@ -10,6 +10,7 @@ from pytest_wasm_tune.kernels import build_wasm
 from pytest_wasm_tune.main_job import matmul_prim_func
 from pytest_wasm_tune.measure.builder import candidate_key
 from pytest_wasm_tune.testing import LocalStack
+from pytest_wasm_tune.artifacts.trial_journal import TrialJournal
 from pytest_wasm_tune.tuning import ProgressEvent, TuneOptions, TuneTask, database_paths, tune
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -40,14 +41,31 @@ def test_tune_small_matmul(local_stack: LocalStack, tmp_path: Path) -> None:
     assert len(records) == result.trials == 16
     assert [e.trials_done for e in events] == [8, 16]
     assert result.correct and result.default_correct
-    assert result.best_s is not None and result.best_s <= result.default_s
+    # the figures come from the final re-measurement: default, best and 2 runners-up, side by
+    # side over several rounds, each verified
+    labels = [figure.label for figure in result.finalists]
+    assert labels == ["default", "best", "runner-up 1", "runner-up 2"]
+    assert all(f.verified and f.spread.n == TuneOptions().final_rounds for f in result.finalists)
+    winner = min(result.finalists[1:], key=lambda f: f.median_s)
+    assert result.best_s == winner.median_s == result.best_spread.median
+    assert result.default_s == result.finalists[0].median_s < float("inf")
+    assert result.best_s <= result.default_s
     assert result.best_gflops == pytest.approx(task.flops / result.best_s / 1e9)
-    best_record = min(records, key=lambda r: float(np.median([float(s) for s in r.run_secs])))
-    assert float(np.median([float(s) for s in best_record.run_secs])) == pytest.approx(
-        result.best_s
-    )
+    search_medians = sorted(float(np.median([float(s) for s in r.run_secs])) for r in records)
+    assert [f.search_median_s for f in result.finalists[1:]] == pytest.approx(search_medians[:3])
+    assert result.search_best_s == pytest.approx(search_medians[0])
+    # every trial is journalled with its outcome; the batches' wall time adds up
+    assert sum(result.outcomes.values()) == 16 and result.outcomes.get("measured", 0) > 0
+    assert len(TrialJournal(result.database_dir).read()) == 16
+    assert [batch.trials for batch in result.batches] == [8, 8]
+    for batch in result.batches:
+        parts = batch.generate_s + batch.builder_s + batch.join_s
+        assert parts == pytest.approx(batch.wall_s) and 0 < batch.kernel_s < batch.wall_s
     for phase in ("build", "link", "stage", "session", "measure", "verify", "search"):
-        assert result.phases_s[phase] > 0
+        assert result.phases_s[phase] > 0 and result.search_phases_s[phase] > 0
+    for phase in ("final_session", "final_measure", "final_verify"):
+        assert result.phases_s[phase] > 0 and phase not in result.search_phases_s
+    best_record = next(r for r in records if str(r.trace) == result.best_trace)
 
     # the best candidate, rebuilt from its database record, agrees with numpy in the browser
     built = build_wasm(best_record.as_measure_candidate().sch.mod, local_stack.linker)

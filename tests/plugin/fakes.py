@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from pytest_wasm_tune import tuning
-from pytest_wasm_tune.measure.runner import TrialLog
+from pytest_wasm_tune.artifacts.trial_journal import TrialEntry
+from pytest_wasm_tune.measure.outcome import Outcome
 
 LOG = Path(__file__).parent / "fake-tune.jsonl"
 
@@ -25,7 +26,8 @@ def fake_tune(task, bench, work_dir, options, progress=None):
             "timeout_s": options.measure.call_timeout_s, "work_dir": str(work_dir),
         }) + "\\n")
     trial_log = tuple(
-        TrialLog(f"c{i}", 8, (0.001, 0.0011), None, i == 0) for i in range(options.trials)
+        TrialEntry(i, Outcome.MEASURED, 8, (0.001, 0.0011), None, i == 0, bench.device.name)
+        for i in range(options.trials)
     )
     return tuning.TuneResult(
         task=task.name, browser=bench.device.name, flops=task.flops,

@@ -38,15 +38,15 @@ def test_live_progress_numbers_tasks_and_shows_the_first_error() -> None:
 def test_summary_table() -> None:
     records = [
         {"task": "mm[256]", "browser": "chromium", "default_gflops": 2.5, "best_gflops": 59.8,
-         "speedup": 23.92, "trials": 192, "errors": 3},
+         "best_iqr_pct": 1.25, "speedup": 23.92, "trials": 192, "errors": 3},
         {"task": "conv", "browser": "grid-chrome", "default_gflops": None, "best_gflops": None,
          "speedup": None, "trials": 0, "errors": 1},
     ]  # fmt: skip
     assert format_summary(records) == [
-        "task     browser      default GFLOPS  best GFLOPS  speedup  trials  errors",
-        "-------  -----------  --------------  -----------  -------  ------  ------",
-        "mm[256]  chromium               2.50        59.80   23.92x     192       3",
-        "conv     grid-chrome               -            -        -       0       1",
+        "task     browser      default GFLOPS  best GFLOPS  IQR %  speedup  trials  errors",
+        "-------  -----------  --------------  -----------  -----  -------  ------  ------",
+        "mm[256]  chromium               2.50        59.80   1.25   23.92x     192       3",
+        "conv     grid-chrome               -            -      -        -       0       1",
     ]
 
 

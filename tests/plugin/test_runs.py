@@ -51,9 +51,9 @@ def test_without_wasm_tune_each_task_is_checked_once(project: pytest.Pytester) -
             "[[]Task 1/2]  Done: default schedule 1.00 GFLOPS, correct | 0.50 s",
             "[[]Task 2/2]  Done: default schedule 1.00 GFLOPS, correct | 0.50 s",
             "*= wasm-tune summary (check) =*",
-            "task             browser   default GFLOPS  best GFLOPS  speedup  trials  errors",
-            "test_matmul[[]8]   chromium            1.00         1.00    1.00x       0       0",
-            "test_matmul[[]16]  chromium            1.00         1.00    1.00x       0       0",
+            "task             browser   default GFLOPS  best GFLOPS  IQR %  speedup  trials  errors",
+            "test_matmul[[]8]   chromium            1.00         1.00      -    1.00x       0       0",
+            "test_matmul[[]16]  chromium            1.00         1.00      -    1.00x       0       0",
             f"report: {artifacts / 'report.json'}",
         ]
     )
@@ -92,9 +92,9 @@ def test_with_wasm_tune_each_task_is_tuned(project: pytest.Pytester) -> None:
             " 4 trials, 0 errors | 0.50 s",
             "[[]Task 2/2]  test_matmul[[]16] in chromium: tuning 4 trials",
             "*= wasm-tune summary (tune) =*",
-            "task *browser *default GFLOPS *best GFLOPS *speedup *trials *errors",
-            "test_matmul[[]8]   chromium            1.00         4.00    4.00x       4       0",
-            "test_matmul[[]16]  chromium            1.00         4.00    4.00x       4       0",
+            "task *browser *default GFLOPS *best GFLOPS *IQR % *speedup *trials *errors",
+            "test_matmul[[]8]   chromium            1.00         4.00      -    4.00x       4       0",
+            "test_matmul[[]16]  chromium            1.00         4.00      -    4.00x       4       0",
         ]
     )
     written = report(project, "out")
@@ -108,11 +108,15 @@ def test_with_wasm_tune_each_task_is_tuned(project: pytest.Pytester) -> None:
     assert first["database"]["dir"] == os.path.join(databases, "test_matmul_8", "chromium")
     assert len(first["trial_log"]) == first["trials"] == 4
     assert first["trial_log"][0] == {
-        "symbol": "c0",
+        "key": 0,
+        "outcome": "measured",
         "number": 8,
         "times_s": [0.001, 0.0011],
         "error": None,
         "verified": True,
+        "browser": "chromium",
+        "browser_version": "",
+        "wall_time": 0.0,
     }
     junit = (project.path / "junit.xml").read_text()
     assert '<property name="wasm_tune_best_gflops" value="4.0" />' in junit

@@ -1,0 +1,89 @@
+"""The trial journal: one JSON line per candidate beside a task's MetaSchedule database.
+
+MetaSchedule's records hold run seconds only; the journal says what each one is (a full
+measurement, an abandoned candidate timed by its warm-up call, a build/link/run failure), with
+the raw per-repeat times and who measured it. Lines are appended and flushed as trials finish;
+a damaged line (a run killed mid-write) is skipped when read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..measure.outcome import Outcome
+
+JOURNAL_NAME = "trials.jsonl"
+
+
+@dataclass(frozen=True)
+class TrialEntry:
+    """One candidate's fate."""
+
+    key: int  # structural hash of the scheduled module
+    outcome: Outcome
+    number: int = 0
+    times_s: tuple[float, ...] = ()
+    error: str | None = None
+    verified: bool = False
+    browser: str = ""
+    browser_version: str = ""
+    wall_time: float = field(default=0.0)
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        data["outcome"] = self.outcome.value
+        data["times_s"] = list(self.times_s)
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrialEntry:
+        return cls(
+            key=int(data["key"]),
+            outcome=Outcome(data["outcome"]),
+            number=int(data.get("number", 0)),
+            times_s=tuple(float(t) for t in data.get("times_s", ())),
+            error=data.get("error"),
+            verified=bool(data.get("verified", False)),
+            browser=str(data.get("browser", "")),
+            browser_version=str(data.get("browser_version", "")),
+            wall_time=float(data.get("wall_time", 0.0)),
+        )
+
+
+class TrialJournal:
+    """Appends entries to `<database dir>/trials.jsonl` and reads them back."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / JOURNAL_NAME
+
+    def read(self) -> list[TrialEntry]:
+        """Every complete entry; damaged lines are skipped."""
+        if not self.path.exists():
+            return []
+        entries = []
+        for line in self.path.read_text(errors="replace").splitlines():
+            try:
+                entries.append(TrialEntry.from_dict(json.loads(line)))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return entries
+
+    def append(self, entries: list[TrialEntry]) -> None:
+        if not entries:
+            return
+        text = "".join(entry.to_json() + "\n" for entry in entries)
+        with self.path.open("a") as handle:
+            if handle.tell() > 0 and not self._ends_with_newline():
+                handle.write("\n")  # never glue a new line onto a damaged last one
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def _ends_with_newline(self) -> bool:
+        with self.path.open("rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) == b"\n"
