@@ -5,16 +5,25 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from .. import defaults
 from ..errors import ServiceError
 
+LOG_TAIL_LINES = 20
+
 
 class ProxyService:
-    """Runs `proxy_main` for the `with` block; browsers connect to `ws_url`, clients via tracker."""
+    """Runs `proxy_main` for the `with` block; browsers connect to `ws_url`, clients via tracker.
+
+    The proxy's stderr goes to `log_path` (default: `proxy.log` in a temporary directory removed
+    at exit); a failed start quotes its last lines.
+    """
 
     def __init__(
         self,
@@ -23,11 +32,15 @@ class ProxyService:
         host: str = defaults.LOOPBACK_HOST,
         rpc_port: int = 0,
         web_port: int = 0,
+        log_path: Path | None = None,
     ) -> None:
         self.host = host
         self._tracker_address = tracker_address
         self._allowed_origins = tuple(allowed_origins)
         self._proc: subprocess.Popen[str] | None = None
+        self._log_path = log_path
+        self._log: IO[bytes] | None = None
+        self._log_dir: tempfile.TemporaryDirectory[str] | None = None
         self.rpc_port = rpc_port
         self.web_port = web_port
 
@@ -42,28 +55,52 @@ class ProxyService:
             argv += ["--tracker", f"{self._tracker_address[0]}:{self._tracker_address[1]}"]
         for origin in self._allowed_origins:
             argv += ["--allow-origin", origin]
-        self._proc = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
+        if self._log_path is None:
+            self._log_dir = tempfile.TemporaryDirectory(prefix="wasm-tune-proxy-")
+            self._log_path = Path(self._log_dir.name) / "proxy.log"
+        self._log = self._log_path.open("ab")
+        self._proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._log, text=True)
         ports = self._read_ready_line(defaults.SERVICE_START_TIMEOUT_S)
         self.rpc_port, self.web_port = int(ports["rpc_port"]), int(ports["web_port"])
         return self
 
+    @property
+    def log_path(self) -> Path | None:
+        """The file the proxy's stderr goes to (None before the start)."""
+        return self._log_path
+
     def _read_ready_line(self, timeout_s: float) -> dict:
         assert self._proc is not None and self._proc.stdout is not None
+        stdout = self._proc.stdout
         box: list[str] = []
-        reader = threading.Thread(
-            target=lambda: box.append(self._proc.stdout.readline()), daemon=True
-        )
+        reader = threading.Thread(target=lambda: box.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(timeout_s)
-        if not box or not box[0].strip():
+        try:
+            return json.loads(box[0] if box else "")
+        except ValueError:
+            try:
+                exited: int | None = self._proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                exited = None
+            tail = self._log_tail()
             self.__exit__(None, None, None)
-            raise ServiceError(
-                f"the TVM RPC proxy did not start within {timeout_s:.0f} s. Check that "
-                "`python -c 'import tvm.rpc.proxy'` works (it needs tornado: make setup)"
+            what = (
+                f"exited with code {exited}"
+                if exited is not None
+                else f"gave no ports within {timeout_s:.0f} s"
             )
-        return json.loads(box[0])
+            raise ServiceError(
+                f"the TVM RPC proxy did not start ({what}). Check that "
+                "`python -c 'import tvm.rpc.proxy'` works (it needs tornado: make setup). "
+                f"Its stderr ended with:\n{tail}"
+            ) from None
+
+    def _log_tail(self) -> str:
+        assert self._log_path is not None and self._log is not None
+        self._log.flush()
+        lines = self._log_path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+        return "\n".join(f"    {line}" for line in lines) or "    (empty)"
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         if self._proc is not None:
@@ -74,3 +111,10 @@ class ProxyService:
                 self._proc.kill()
                 self._proc.wait()
             self._proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self._log_dir is not None:
+            self._log_dir.cleanup()
+            self._log_dir = None
+            self._log_path = None

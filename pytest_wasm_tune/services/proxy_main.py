@@ -1,9 +1,10 @@
 """Process entry point running TVM's RPC proxy with a loopback-bound, origin-checked websocket.
 
-TVM's `Proxy` listens for websockets on every interface and, through tornado's default origin
-check, refuses pages served from another port. This runs TVM's own `ProxyServerHandler` (the
-pairing and tracker logic) but serves its `/ws` endpoint on the requested host only and accepts
-the page origins it is told to. It prints one JSON line with its ports when ready.
+TVM's `Proxy` listens for websockets on every interface and leaves the origin check to tornado,
+which accepts any client that sends no Origin and any Origin matching the Host header (so a page
+on a rebound DNS name passes). This runs TVM's own `ProxyServerHandler` (the pairing and tracker
+logic) but serves its `/ws` endpoint on the requested host only and accepts exactly the page
+origins it is told to, nothing else. It prints one JSON line with its ports when ready.
 
     python -m pytest_wasm_tune.services.proxy_main --host 127.0.0.1 --tracker 127.0.0.1:9190 \
         --allow-origin http://127.0.0.1:8000
@@ -17,6 +18,18 @@ import json
 import logging
 import socket
 import sys
+from collections.abc import Iterable
+
+
+def normalize_origin(origin: str) -> str:
+    return origin.strip().rstrip("/").lower()
+
+
+def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool:
+    """True only for an Origin header naming one of the `allowed` origins (None is refused)."""
+    if origin is None:
+        return False
+    return normalize_origin(origin) in {normalize_origin(item) for item in allowed}
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -40,11 +53,18 @@ def main(argv: list[str] | None = None) -> None:
     import tornado.web
     from tvm.rpc import proxy
 
-    allowed = {origin.rstrip("/").lower() for origin in args.allow_origin}
+    allowed = frozenset(normalize_origin(origin) for origin in args.allow_origin)
 
     class OriginCheckedWebSocket(proxy.WebSocketHandler):
+        def prepare(self) -> None:
+            # before tornado's own check, which skips Origin-less and Origin == Host requests
+            origin = self.request.headers.get("Origin")
+            if not origin_allowed(origin, allowed):
+                logging.warning("proxy: refused a websocket from origin %r", origin)
+                raise tornado.web.HTTPError(403, "origin not allowed")
+
         def check_origin(self, origin: str) -> bool:
-            return origin.rstrip("/").lower() in allowed or super().check_origin(origin)
+            return origin_allowed(origin, allowed)
 
     rpc_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     rpc_sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
