@@ -42,9 +42,10 @@ SYSTEM_LIB_PREFIX = ""
 
 CHROMIUM_BINARY = Path("/usr/bin/chromium")
 CHROMEDRIVER_BINARY = Path("/usr/bin/chromedriver")
+# `--no-sandbox` is added only where the sandbox cannot work (root, no user namespaces):
+# browsers/sandbox.py
 CHROMIUM_FLAGS = (
     "--headless=new",
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
     "--no-first-run",

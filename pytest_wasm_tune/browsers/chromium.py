@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .. import defaults
 from ..errors import BrowserError
+from .sandbox import sandbox_flags
 
 if TYPE_CHECKING:
     from ..measure.cpus import CpuPlan
@@ -82,7 +83,7 @@ class ChromiumBrowser:
         self._profile = tempfile.mkdtemp(prefix="wasm-tune-chromium-")
         options = webdriver.ChromeOptions()
         options.binary_location = str(self._binary)
-        for flag in (*self._flags, f"--user-data-dir={self._profile}"):
+        for flag in (*self._flags, *sandbox_flags(), f"--user-data-dir={self._profile}"):
             options.add_argument(flag)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         popen_kw = {"preexec_fn": self.cpus.pin_browser} if self.cpus is not None else {}
