@@ -1,13 +1,19 @@
-"""Benchmarks of pytest-wasm-tune, measured in local headless Chromium.
+"""Benchmarks of pytest-wasm-tune in local headless Chromium, with peers timed in the same run.
 
-    make bench    # or: .venv/bin/python bench/run.py [--trials 64] [--out bench-results.json]
+    make bench    # or: .venv/bin/python bench/run.py [--trials 128] [--out bench-results.json]
 
-Every ratio is against a baseline measured in the same process: the default (untuned) schedule
-of the same task, built, staged and timed by the same page timer.
+Everything is measured in one run on one machine: figures in GFLOPS or ms mean little across
+machines, so each is also written as a ratio to the best peer measured in this run
+(`peer_ratio_*` = peer time / our time, > 1: we are faster) and as a fraction of this machine's
+wasm SIMD128 ceiling. Our figures are the tuner's final re-measurements (default, best and
+runners-up interleaved in one fresh session, with their spread), never search-time minima.
 
-- overhead_per_trial_s: median over search batches of (batch wall time − time the kernels spent
-  in timed repeats) / batch size, for the 512³ matmul; with the per-phase breakdown.
-- matmul512_tuned_vs_default, conv2d_resnet18_tuned_vs_default: default time / tuned time.
+- overhead_per_trial_s: per search batch, (wall − time the kernels spent in timed repeats) /
+  trials, for the 512³ matmul; median over ≥ 4 batches, with a per-trial breakdown (generate:
+  MetaSchedule search + cost model, builder: compile + link + stage, join: waiting for the
+  browser beyond kernel time) that adds up to the mean.
+- quiet_timing: the tuned matmul's spread with the builder idle vs busy (see bench/quiet.py).
+- resnet18_ms: untuned, and tuned with the databases of `make tune` when they exist.
 """
 
 from __future__ import annotations
@@ -20,137 +26,244 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from tvm import te, topi
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pytest_wasm_tune.main_job import matmul_prim_func
+from kernels import bench_kernels
+from quiet import busy_vs_idle
+
+from pytest_wasm_tune.artifacts.environment import collect_environment
 from pytest_wasm_tune.testing import LocalStack
-from pytest_wasm_tune.tuning import ProgressEvent, TuneOptions, TuneResult, TuneTask, tune
+from pytest_wasm_tune.tuning import (
+    ProgressEvent,
+    TuneOptions,
+    TuneResult,
+    TuneTask,
+    tune,
+)
+
+RELAXED_KERNELS = ("matmul512", "conv3x3_64x56")
 
 
-def conv2d_resnet18_prim_func():
-    """ResNet-18's 3×3 conv: 1×64×56×56 input, 64×64×3×3 weight, stride 1, pad 1, NCHW, fp32."""
-    data = te.placeholder((1, 64, 56, 56), name="data")
-    weight = te.placeholder((64, 64, 3, 3), name="weight")
-    out = topi.nn.conv2d_nchw(data, weight, stride=1, padding=1, dilation=1)
-    return te.create_prim_func([data, weight, out])
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def run_task(
-    stack: LocalStack, task: TuneTask, trials: int, work_dir: Path, relaxed_simd: bool = False
-) -> tuple[TuneResult, list[float]]:
-    """Tune `task`; return the result and the wall-clock seconds of each search batch."""
-    events: list[tuple[float, int]] = []
-
+    stack: LocalStack, task: TuneTask, options: TuneOptions, work_dir: Path, relaxed: bool
+) -> TuneResult:
     def progress(event: ProgressEvent) -> None:
-        events.append((time.perf_counter(), event.trials_done))
         best = f"{event.best_gflops:7.2f}" if event.best_gflops else "    n/a"
-        print(
-            f"  [{task.name}] {event.trials_done:3d}/{event.trials_total} best {best} GFLOPS",
-            file=sys.stderr,
-            flush=True,
-        )
+        log(f"  [{task.name}] {event.trials_done:3d}/{event.trials_total} best {best} GFLOPS")
 
-    bench = dataclasses.replace(stack.workbench, relaxed_simd=relaxed_simd)
-    result = tune(task, bench, work_dir, TuneOptions(trials=trials, seed=0), progress)
-    return result, [t for t, _ in events]
+    bench = dataclasses.replace(stack.workbench, relaxed_simd=relaxed)
+    return tune(task, bench, work_dir, options, progress)
 
 
-def overhead_per_trial(result: TuneResult, trials_per_iter: int, batch_ends: list[float]) -> float:
-    """Median over search batches of (wall − kernel time in timed repeats) / batch size.
-
-    Batch i spans from the end of batch i-1 (for the first: the start of the search phase,
-    i.e. the last batch end minus the search phase's duration) to its progress event.
-    """
-    if not batch_ends:
-        return float("nan")
-    starts = [batch_ends[-1] - result.phases_s["search"], *batch_ends[:-1]]
-    logs = list(result.trial_log)
-    per_batch = []
-    for index, (start, end) in enumerate(zip(starts, batch_ends, strict=True)):
-        batch = logs[index * trials_per_iter : (index + 1) * trials_per_iter]
-        if batch:
-            kernel_s = sum(log.number * sum(log.times_s) for log in batch)
-            per_batch.append((end - start - kernel_s) / len(batch))
-    return statistics.median(per_batch)
-
-
-def summarize(result: TuneResult) -> dict:
+def spread_figures(flops: float, spread: Any) -> dict[str, Any] | None:
+    """Median/quartile seconds and GFLOPS of a final re-measurement."""
+    if spread is None:
+        return None
     return {
-        "default_gflops": round(result.default_gflops or 0, 2),
-        "tuned_gflops": round(result.best_gflops or 0, 2),
-        "tuned_vs_default": round(result.speedup or 0, 2),
-        "trials": result.trials,
-        "errors": result.errors,
-        "correct": result.correct,
-        "phases_s": result.phases_s,
-        "wall_s": round(result.wall_s, 1),
+        "median_s": spread.median,
+        "q1_s": spread.q1,
+        "q3_s": spread.q3,
+        "ci95_s": [spread.ci95_low, spread.ci95_high],
+        "n": spread.n,
+        "gflops": round(flops / spread.median / 1e9, 2),
+        "gflops_iqr": [round(flops / spread.q3 / 1e9, 2), round(flops / spread.q1 / 1e9, 2)],
     }
+
+
+def kernel_summary(result: TuneResult) -> dict[str, Any]:
+    return {
+        "default": spread_figures(result.flops, result.default_spread),
+        "tuned": spread_figures(result.flops, result.best_spread),
+        "tuned_vs_default": round(result.speedup or 0, 2),
+        "correct": result.correct,
+        "trials": result.trials,
+        "outcomes": result.outcomes,
+        "search_best_gflops": round(result.flops / result.search_best_s / 1e9, 2)
+        if result.search_best_s
+        else None,
+        "wall_s": round(result.wall_s, 1),
+        "finalists": [
+            {
+                "label": figure.label,
+                "verified": figure.verified,
+                "times_s": list(figure.times_s),
+                "search_median_s": figure.search_median_s,
+            }
+            for figure in result.finalists
+        ],
+        "batches": [dataclasses.asdict(batch) for batch in result.batches],
+        "trial_log": [
+            {**dataclasses.asdict(entry), "outcome": str(entry.outcome)}
+            for entry in result.trial_log
+        ],
+    }
+
+
+def overhead(result: TuneResult) -> dict[str, Any]:
+    """Harness overhead per trial from the search batches (see the module docstring)."""
+    batches = [b for b in result.batches if b.trials]
+    per_batch = [(b.wall_s - b.kernel_s) / b.trials for b in batches]
+    trials = sum(b.trials for b in batches)
+    breakdown = {
+        "generate": sum(b.generate_s for b in batches) / trials,
+        "builder": sum(b.builder_s for b in batches) / trials,
+        "join_beyond_kernels": sum(b.join_s - b.kernel_s for b in batches) / trials,
+    }
+    return {
+        "overhead_per_trial_s": round(statistics.median(per_batch), 4),
+        "overhead_per_trial_mean_s": round(sum(breakdown.values()), 4),
+        "overhead_per_batch_s": [round(v, 4) for v in per_batch],
+        "batch_trials": [b.trials for b in batches],
+        "overhead_breakdown_per_trial_s": {k: round(v, 4) for k, v in breakdown.items()},
+        "kernel_s_per_trial": round(sum(b.kernel_s for b in batches) / trials, 4),
+    }
+
+
+def quiet_timing(stack: LocalStack, result: TuneResult, task: TuneTask) -> dict[str, Any]:
+    """The tuned kernel's spread with the builder idle and busy (bench/quiet.py)."""
+    import tvm
+    from tvm.s_tir.meta_schedule.database import JSONDatabase
+
+    from pytest_wasm_tune.kernels import build_wasm
+
+    directory = result.database_dir
+    database = JSONDatabase(
+        str(directory / "database_workload.json"), str(directory / "database_tuning_record.json")
+    )
+    record = next(r for r in database.get_all_tuning_records() if str(r.trace) == result.best_trace)
+    built = build_wasm(record.as_measure_candidate().sch.mod, stack.linker)
+    load = bench_kernels()["conv3x3_64x56"]()
+    return busy_vs_idle(
+        stack.device,
+        stack.workbench.staging,
+        built.wasm,
+        "main",
+        task.arg_specs(),
+        tvm.IRModule({"main": load}),
+        stack.workbench.cpus,
+    )
+
+
+def add_peer_ratios(results: dict[str, Any], peers: dict[str, Any] | None) -> None:
+    """peer_ratio_* and fraction_of_ceiling for every kernel of ours (see the docstring)."""
+    ceiling = (peers or {}).get("ceiling_gflops")
+    for name, kernel in results["kernels"].items():
+        peer_times = {
+            peer: figures[name]["median_s"]
+            for peer, figures in (peers or {}).get("ops", {}).items()
+            if figures.get(name, {}).get("median_s")
+        }
+        kernel["peers_median_s"] = peer_times
+        best_peer = min(peer_times.values(), default=None)
+        for target in ("simd128", "relaxed_simd"):
+            ours = kernel.get(target)
+            if not ours or not ours.get("tuned"):
+                continue
+            ours_s = ours["tuned"]["median_s"]
+            if best_peer:
+                kernel[f"peer_ratio_{target}"] = round(best_peer / ours_s, 3)
+                kernel[f"peer_ratio_{target}_iqr"] = [
+                    round(best_peer / ours["tuned"]["q3_s"], 3),
+                    round(best_peer / ours["tuned"]["q1_s"], 3),
+                ]
+            if ceiling:
+                kernel[f"fraction_of_ceiling_{target}"] = round(
+                    ours["tuned"]["gflops"] / ceiling, 3
+                )
+
+
+def measure_peers_safely(kernel_names: list[str], rounds: int) -> dict[str, Any] | None:
+    """TF.js (wasm) and ONNX Runtime Web on the same operators, plus the SIMD128 ceiling."""
+    try:
+        import peers
+    except ImportError as err:
+        log(f"peers unavailable: {err}")
+        return None
+    return peers.bench_peers(kernel_names, rounds=rounds)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=64)
+    parser.add_argument("--trials", type=int, default=128, help="per kernel (default: 128)")
+    parser.add_argument("--trials-per-iter", type=int, default=32, help="default: 32")
+    parser.add_argument("--kernels", default="all", help="comma-separated (default: all)")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
-    parser.add_argument(
-        "--no-relaxed-simd",
-        dest="relaxed_simd",
-        action="store_false",
-        help="skip the extra runs tuned for wasm relaxed SIMD (fused multiply-add)",
-    )
+    parser.add_argument("--no-relaxed-simd", dest="relaxed_simd", action="store_false")
+    parser.add_argument("--no-peers", dest="peers", action="store_false")
+    parser.add_argument("--peer-rounds", type=int, default=15)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    trials_per_iter = TuneOptions().trials_per_iter
+    kernels = bench_kernels()
+    names = list(kernels) if args.kernels == "all" else args.kernels.split(",")
+    unknown = [name for name in names if name not in kernels]
+    if unknown:
+        parser.error(f"unknown kernels {unknown}; known: {', '.join(kernels)}")
+    options = TuneOptions(
+        trials=args.trials, trials_per_iter=args.trials_per_iter, seed=args.seed, fresh=True
+    )
+    results: dict[str, Any] = {"trials": args.trials, "trials_per_iter": args.trials_per_iter}
     with tempfile.TemporaryDirectory(prefix="wasm-tune-bench-") as tmp, LocalStack() as stack:
         work = Path(tmp)
-        matmul, batches = run_task(
-            stack, TuneTask.from_prim_func(matmul_prim_func(512), "matmul512"), args.trials, work
-        )
-        conv, _ = run_task(
-            stack,
-            TuneTask.from_prim_func(conv2d_resnet18_prim_func(), "conv2d_resnet18"),
-            args.trials,
-            work,
-        )
-        phases = {k: round(v / max(matmul.trials, 1), 4) for k, v in matmul.phases_s.items()}
-        results = {
-            "browser": f"chromium {stack.browser.version}",
-            "trials": args.trials,
-            "overhead_per_trial_s": round(overhead_per_trial(matmul, trials_per_iter, batches), 4),
-            "overhead_breakdown_per_trial_s": {
-                key: phases.get(key, 0.0)
-                for key in ("build", "link", "stage", "session", "measure", "verify")
-            },
-            "search_wall_per_trial_s": round(
-                matmul.phases_s.get("search", 0) / max(matmul.trials, 1), 4
-            ),
-            "matmul512_tuned_vs_default": round(matmul.speedup or 0, 2),
-            "matmul512_gflops": {
-                "default": round(matmul.default_gflops or 0, 2),
-                "tuned": round(matmul.best_gflops or 0, 2),
-            },
-            "conv2d_resnet18_tuned_vs_default": round(conv.speedup or 0, 2),
-            "conv2d_resnet18_gflops": {
-                "default": round(conv.default_gflops or 0, 2),
-                "tuned": round(conv.best_gflops or 0, 2),
-            },
-            "details": {"matmul512": summarize(matmul), "conv2d_resnet18": summarize(conv)},
-        }
-        if args.relaxed_simd:
-            for name, make in (
-                ("matmul512", lambda: matmul_prim_func(512)),
-                ("conv2d_resnet18", conv2d_resnet18_prim_func),
-            ):
-                task = TuneTask.from_prim_func(make(), f"{name}_relaxed_simd")
-                result, _ = run_task(stack, task, args.trials, work, relaxed_simd=True)
-                results["details"][task.name] = summarize(result)
-                results[f"{name}_relaxed_simd_gflops"] = {
-                    "default": round(result.default_gflops or 0, 2),
-                    "tuned": round(result.best_gflops or 0, 2),
-                }
+        results["environment"] = collect_environment({"chromium": stack.browser.version})
+        results["cpu_plan"] = stack.workbench.cpus.describe()
+        results["kernels"] = {}
+        tuned: dict[str, tuple[TuneTask, TuneResult]] = {}
+        for name in names:
+            task = TuneTask.from_prim_func(kernels[name](), name)
+            targets = [("simd128", False)]
+            if args.relaxed_simd and name in RELAXED_KERNELS:
+                targets.append(("relaxed_simd", True))
+            entry: dict[str, Any] = {"flops": task.flops}
+            for target, relaxed in targets:
+                log(f"tuning {name} ({target}), {args.trials} trials")
+                result = run_task(stack, task, options, work, relaxed)
+                entry[target] = kernel_summary(result)
+                if target == "simd128":
+                    tuned[name] = (task, result)
+            results["kernels"][name] = entry
+        if "matmul512" in tuned:
+            task, result = tuned["matmul512"]
+            results.update(overhead(result))
+            log("quiet timing: the tuned matmul with the builder idle and busy")
+            results["quiet_timing"] = quiet_timing(stack, result, task)
+    peers = measure_peers_safely(names, args.peer_rounds) if args.peers else None
+    results["peers"] = peers
+    add_peer_ratios(results, peers)
     text = json.dumps(results, indent=2)
     args.out.write_text(text + "\n")
-    print(text)
+    print(json.dumps(headline(results), indent=2))
+    log(f"wrote {args.out}")
     return 0
+
+
+def headline(results: dict[str, Any]) -> dict[str, Any]:
+    """The figures worth a glance (the full record is in the output file)."""
+    short: dict[str, Any] = {
+        "cpu": results["environment"]["cpu"],
+        "browser": results["environment"]["browsers"],
+        "overhead_per_trial_s": results.get("overhead_per_trial_s"),
+        "ceiling_gflops": (results.get("peers") or {}).get("ceiling_gflops"),
+    }
+    for name, kernel in results["kernels"].items():
+        short[name] = {
+            key: value
+            for key, value in kernel.items()
+            if key.startswith(("peer_ratio", "fraction_of_ceiling"))
+        }
+        for target in ("simd128", "relaxed_simd"):
+            if kernel.get(target) and kernel[target]["tuned"]:
+                short[name][f"{target}_gflops"] = kernel[target]["tuned"]["gflops"]
+    if "quiet_timing" in results:
+        short["quiet_timing_iqr_pct"] = {
+            k: v["iqr_pct"] for k, v in results["quiet_timing"].items() if isinstance(v, dict)
+        }
+    return short
 
 
 if __name__ == "__main__":

@@ -53,6 +53,9 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    # wasm straight to V8's optimizing tier (TurboFan), no Liftoff baseline to tier up from:
+    # timed repeats never catch a function mid tier-up (web/README.md, "Warm code")
+    "--js-flags=--no-liftoff",
 )
 
 BROWSER_READY_TIMEOUT_S = 30.0

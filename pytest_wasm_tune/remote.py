@@ -23,11 +23,38 @@ STAGE_REFERENCE_PREFIX = b"wasm-tune-stage:"
 
 
 @dataclass(frozen=True)
+class WarmupLimits:
+    """Bounds of the page's adaptive warm-up (web/README.md): it runs until the last two warm-up
+    units (calls, or batches of ~`batch_ms`) are within `tolerance` of the fastest one, or
+    `max_calls` calls, or `max_ms` ms spent in calls. None fields keep the page's default."""
+
+    max_calls: int | None = None
+    max_ms: float | None = None
+    tolerance: float | None = None
+    batch_ms: float | None = None
+
+    def to_json(self) -> str:
+        names = {"max_calls": "maxCalls", "max_ms": "maxMs", "tolerance": "tolerance"}
+        names["batch_ms"] = "batchMs"
+        given = {names[k]: v for k, v in vars(self).items() if v is not None}
+        return json.dumps(given)
+
+
+@dataclass(frozen=True)
 class Measurement:
-    """Per-call seconds of each timed repeat (`number` calls per repeat); warm-up excluded."""
+    """Per-call seconds of each timed repeat (`number` calls per repeat); warm-up excluded.
+
+    `warmup_s` holds the per-call seconds of each warm-up unit (`warmup_number` calls each) and
+    `warmup_stop` why the warm-up ended: "stable", "calls", "time" (a bound hit first) or
+    "abandoned"; empty when the page did not say.
+    """
 
     number: int
     times_s: tuple[float, ...]
+    abandoned: bool = False  # timed by its warm-up call alone (far slower than the best)
+    warmup_s: tuple[float, ...] = ()
+    warmup_number: tuple[int, ...] = ()
+    warmup_stop: str = ""
 
     @property
     def median_s(self) -> float:
@@ -37,6 +64,23 @@ class Measurement:
     def spread(self) -> float:
         """Relative spread: (max - min) / median."""
         return (max(self.times_s) - min(self.times_s)) / self.median_s if self.median_s else 0.0
+
+    @property
+    def warmup_calls(self) -> int:
+        return sum(self.warmup_number)
+
+    @classmethod
+    def from_reply(cls, reply: dict) -> Measurement:
+        """From the JSON reply of `wasm_tune.measure` / `wasm_tune.measure_vm`."""
+        warmup_s = tuple(float(t) for t in reply.get("warmup_s", ()))
+        return cls(
+            int(reply["number"]),
+            tuple(float(t) for t in reply["times_s"]),
+            bool(reply.get("abandoned", False)),
+            warmup_s,
+            tuple(int(n) for n in reply.get("warmup_number", (1,) * len(warmup_s))),
+            str(reply.get("warmup_stop", "")),
+        )
 
 
 def call_with_timeout(
@@ -181,10 +225,14 @@ class BrowserSession:
         min_repeat_ms: float = defaults.MEASURE_MIN_REPEAT_MS,
         warmup: int = defaults.MEASURE_WARMUP,
         abandon_above_s: float = 0.0,
+        warmup_limits: WarmupLimits | None = None,
     ) -> Measurement:
         """Time `func_name` with the page's timer; `number=0` lets the page calibrate it so one
-        repeat lasts at least `min_repeat_ms`. A kernel whose warm-up call exceeds
-        `abandon_above_s` (> 0) is timed by that call alone."""
+        repeat lasts at least `min_repeat_ms`. The page warms the kernel up first (at least
+        `warmup` calls, then until its time stops improving, within `warmup_limits`). A kernel
+        whose first `warmup` calls all exceed `abandon_above_s` (> 0) is timed by the fastest
+        of them alone."""
+        limits = () if warmup_limits is None else (warmup_limits.to_json(),)
         reply = self._page_call(
             "wasm_tune.measure",
             func_name,
@@ -193,6 +241,7 @@ class BrowserSession:
             float(min_repeat_ms),
             warmup,
             float(abandon_above_s) * 1e3,
+            *limits,
             *args,
         )
-        return Measurement(int(reply["number"]), tuple(float(t) for t in reply["times_s"]))
+        return Measurement.from_reply(reply)

@@ -27,6 +27,28 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def cpu_signature(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, str]:
+    """CPU family, model, stepping and clock of the first CPU (what `lscpu` prints): the
+    model name alone ("AMD EPYC") does not tell a Zen 4 from a Zen 5 guest."""
+    wanted = {
+        "cpu family": "family",
+        "model": "model_number",
+        "stepping": "stepping",
+        "cpu MHz": "mhz",
+    }
+    found: dict[str, str] = {}
+    try:
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if not line.strip():
+                break  # the first CPU's block only
+            key, _, value = line.partition(":")
+            if key.strip() in wanted:
+                found[wanted[key.strip()]] = value.strip()
+    except OSError:
+        pass
+    return found
+
+
 def package_version(name: str) -> str | None:
     try:
         return importlib.metadata.version(name)
@@ -49,7 +71,7 @@ def collect_environment(browsers: Mapping[str, str]) -> dict[str, Any]:
         "pytest_wasm_tune": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "cpu": {"model": cpu_model(), "count": os.cpu_count()},
+        "cpu": {"model": cpu_model(), "count": os.cpu_count(), **cpu_signature()},
         "packages": {name: package_version(name) for name in PACKAGES},
         "tvm": package_version("apache-tvm"),
         "emcc": emcc_version(),

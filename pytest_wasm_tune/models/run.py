@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import KernelError
-from ..remote import BrowserSession, Measurement
+from ..remote import BrowserSession, Measurement, WarmupLimits
 
 MEASURE_VM = "wasm_tune.measure_vm"
 
@@ -47,24 +47,28 @@ def measure_in_browser(
     number: int = 1,
     repeat: int = 5,
     warmup: int = 2,
+    warmup_limits: WarmupLimits | None = None,
     timeout_s: float | None = None,
 ) -> Measurement:
     """End-to-end latency of `main`, timed inside the page with `performance.now()`.
 
-    The page copies the inputs into its own tensors, loads its own VM (once per session) and
-    times `repeat` batches of `number` calls after `warmup` calls (number <= 0: calibrated to
-    batches of >= 40 ms). Only the model's calls are timed: no RPC, no input transfer.
+    The page copies the inputs into its own tensors, loads its own VM (once per session), warms
+    the model up (at least `warmup` calls, then until its time stops improving, within
+    `warmup_limits`; page default: 60 calls or 20 s) and times `repeat` batches of `number`
+    calls (number <= 0: calibrated to batches of >= 40 ms). Only the model's calls are timed:
+    no RPC, no input transfer.
     """
     args = [session.upload(np.ascontiguousarray(x)) for x in inputs]
+    limits = () if warmup_limits is None else (warmup_limits.to_json(),)
     reply_text = session.call(
-        lambda: session.remote.get_function(MEASURE_VM)(number, repeat, warmup, *args),
+        lambda: session.remote.get_function(MEASURE_VM)(number, repeat, warmup, *limits, *args),
         MEASURE_VM,
         timeout_s,
     )
     reply = json.loads(str(reply_text))
     if not reply.get("ok", False):
         raise KernelError(f"{MEASURE_VM} reported: {reply.get('error', reply)}")
-    return Measurement(int(reply["number"]), tuple(float(t) for t in reply["times_s"]))
+    return Measurement.from_reply(reply)
 
 
 def wall_clock_in_browser(

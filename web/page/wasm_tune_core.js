@@ -168,12 +168,124 @@ export function nextCalibrationNumber(n, durationMs, targetMs, maxNumber = MAX_N
 }
 
 /**
+ * Default bounds of the adaptive warm-up (see `warmUp`). `batchMs` is the length a warm-up
+ * batch is sized to once the first calls are timed (single calls for kernels slower than that).
+ */
+export const WARMUP_LIMITS = Object.freeze({ maxCalls: 10000, maxMs: 250, tolerance: 0.04, batchMs: 5 });
+
+/**
+ * Bounds of the adaptive warm-up: `WARMUP_LIMITS` with the given fields replaced.
+ * @param {object|string|undefined} given an object or its JSON (e.g. '{"maxMs": 5000}')
+ * @returns {{maxCalls: number, maxMs: number, tolerance: number, batchMs: number}}
+ */
+export function warmupLimits(given) {
+  const parsed = typeof given === "string" ? (given.trim() ? JSON.parse(given) : {}) : given ?? {};
+  if (typeof parsed !== "object" || Array.isArray(parsed) || parsed === null) {
+    throw new Error(`warm-up limits must be an object, got ${JSON.stringify(given)}`);
+  }
+  const limits = { ...WARMUP_LIMITS };
+  for (const [name, value] of Object.entries(parsed)) {
+    if (!(name in limits)) throw new Error(`unknown warm-up limit ${name} (known: ${Object.keys(limits).join(", ")})`);
+    const v = Number(value);
+    if (!Number.isFinite(v) || v < 0 || (name === "maxCalls" && !Number.isInteger(v))) {
+      throw new Error(`warm-up limit ${name} must be a number >= 0${name === "maxCalls" ? " (an integer)" : ""}, got ${value}`);
+    }
+    limits[name] = v;
+  }
+  return limits;
+}
+
+/**
+ * Splits an optional leading JSON string of warm-up limits off RPC arguments
+ * (`[limits_json,] ...tensors`): tensors never arrive as strings.
+ * @returns {[object|undefined, any[]]} the parsed limits (undefined: defaults) and the rest
+ */
+export function splitWarmupLimits(args) {
+  return typeof args[0] === "string" ? [warmupLimits(args[0]), args.slice(1)] : [undefined, args];
+}
+
+/**
+ * True when the warm-up has settled: the last two warm-up units (calls or batches), as per-call
+ * times, are both within `tolerance` (relative) of the fastest unit so far, so they agree with
+ * each other and the code got no faster lately. Engine-neutral: it watches the time, not tiers.
+ * @param {number[]} perCallMs per-call time of each warm-up unit so far, in order
+ */
+export function warmupSettled(perCallMs, tolerance) {
+  if (perCallMs.length < 2) return false;
+  const best = Math.min(...perCallMs);
+  const last = Math.max(perCallMs[perCallMs.length - 1], perCallMs[perCallMs.length - 2]);
+  return last <= best * (1 + tolerance);
+}
+
+/**
+ * Adaptive warm-up: runs code until its per-call time stops improving, so that timed repeats
+ * see optimized code (V8 starts wasm on its Liftoff baseline and swaps in TurboFan code per
+ * function in the background; other engines tier up likewise).
+ *
+ * 1. `minCalls` (>= 1) single calls. If `abandonAboveMs > 0` and the fastest of them took
+ *    longer, stop: the code is far slower than the best known (`stop: "abandoned"`).
+ * 2. Then batches sized to last ~`limits.batchMs` at the best per-call time so far (single
+ *    calls for slower code), until `warmupSettled` (`"stable"`), `limits.maxCalls` calls
+ *    (`"calls"`) or `limits.maxMs` ms spent in calls (`"time"`); the last unit may overshoot
+ *    either bound. Step 1 always runs in full, even beyond the limits.
+ * Only units the clock resolves well count (`reliable`: lasting >= half of `batchMs` and > 0):
+ * a shorter unit (its calls were faster than the guess) is sized up and run again.
+ * The event loop gets a turn after every unit.
+ *
+ * @returns {Promise<{unitsMs: number[], unitsNumber: number[], perCallMs: number[], calls: number,
+ *   totalMs: number, bestMs: number, stop: "stable"|"calls"|"time"|"abandoned"}>}
+ *   `bestMs` is the fastest reliable per-call time (else the fastest non-zero one, else 0).
+ */
+export async function warmUp({ timeBatch, yieldToLoop, minCalls = 1, abandonAboveMs = 0, limits = WARMUP_LIMITS }) {
+  const unitsMs = [];
+  const unitsNumber = [];
+  const perCallMs = [];
+  const reliable = []; // per-call times of the units the clock resolved well
+  const resolves = (ms) => ms > 0 && ms >= limits.batchMs / 2;
+  let calls = 0;
+  let totalMs = 0;
+  const run = async (n) => {
+    const ms = timeBatch(n);
+    unitsMs.push(ms);
+    unitsNumber.push(n);
+    perCallMs.push(ms / n);
+    if (resolves(ms)) reliable.push(ms / n);
+    calls += n;
+    totalMs += ms;
+    await yieldToLoop();
+  };
+  const bestMs = () => {
+    const seen = reliable.length ? reliable : perCallMs.filter((t) => t > 0);
+    return seen.length ? Math.min(...seen) : 0;
+  };
+  const done = (stop) => ({ unitsMs, unitsNumber, perCallMs, calls, totalMs, bestMs: bestMs(), stop });
+
+  for (let i = 0; i < Math.max(1, minCalls); ++i) await run(1);
+  if (abandonAboveMs > 0 && Math.min(...perCallMs) > abandonAboveMs) return done("abandoned");
+  for (;;) {
+    if (warmupSettled(reliable, limits.tolerance)) return done("stable");
+    if (calls >= limits.maxCalls) return done("calls");
+    if (totalMs >= limits.maxMs) return done("time");
+    const lastN = unitsNumber[unitsNumber.length - 1];
+    const lastMs = unitsMs[unitsMs.length - 1];
+    const n = resolves(lastMs)
+      ? calibrateNumber(bestMs(), limits.batchMs, limits.maxCalls)
+      : nextCalibrationNumber(lastN, lastMs, limits.batchMs, limits.maxCalls);
+    const best = bestMs();
+    const left = best > 0 ? Math.max(1, Math.floor((limits.maxMs - totalMs) / best)) : n;
+    await run(Math.max(1, Math.min(n, left)));
+  }
+}
+
+/**
  * Runs one measurement. Pure control flow: the caller supplies the clocked kernel loop.
  *
- * 1. max(warmup, 1) warm-up calls, each timed alone.
- * 2. If number <= 0: a first guess from the fastest warm-up call, then calibration batches of
- *    `number` calls (untimed for the result) until one lasts >= minRepeatMs. First calls can
- *    be far slower than steady state (V8 compiles the module lazily), so the guess is checked.
+ * 1. The adaptive warm-up (`warmUp`): at least max(warmup, 1) calls, then until the per-call
+ *    time stops improving, within `warmupLimits`. An abandoned candidate is timed by its
+ *    fastest warm-up call alone (`abandoned: true`, number 1).
+ * 2. If number <= 0: a first guess from the fastest warm-up unit, then calibration batches of
+ *    `number` calls (untimed for the result) until one lasts >= minRepeatMs; the batch that
+ *    reaches the floor is kept as the first repeat.
  * 3. `repeat` timed repeats of `number` calls.
  * The event loop gets a turn after every call batch so the websocket stays serviced.
  *
@@ -184,9 +296,12 @@ export function nextCalibrationNumber(n, durationMs, targetMs, maxNumber = MAX_N
  * @param {number} o.number calls per repeat; <= 0 calibrates it
  * @param {number} o.repeat number of timed repeats (>= 1)
  * @param {number} o.minRepeatMs minimum duration of one repeat when calibrating
- * @param {number} o.warmup warm-up calls (at least 1 is run)
+ * @param {number} o.warmup minimum warm-up calls (at least 1 is run)
+ * @param {number} [o.abandonAboveMs] > 0: abandon when the fastest of the first calls is slower
+ * @param {object|string} [o.warmupLimits] overrides of WARMUP_LIMITS
  * @param {number} [o.maxNumber]
- * @returns {Promise<{number: number, timesS: number[], warmupS: number[], calibrationMs: number[]}>}
+ * @returns {Promise<{number: number, timesS: number[], warmupS: number[], warmupNumber: number[],
+ *   warmupCalls: number, warmupMs: number, warmupStop: string, calibrationMs: number[], abandoned: boolean}>}
  */
 export async function runMeasurement(o) {
   const maxNumber = o.maxNumber ?? MAX_NUMBER;
@@ -195,23 +310,30 @@ export async function runMeasurement(o) {
   let number = Math.floor(Number(o.number));
   if (!Number.isFinite(number)) throw new Error(`number must be an integer, got ${o.number}`);
   const minRepeatMs = Number(o.minRepeatMs) || 0;
+  const limits = warmupLimits(o.warmupLimits);
 
-  const warmupMs = [];
-  for (let i = 0; i < warmup; ++i) {
-    warmupMs.push(o.timeBatch(1));
-    await o.yieldToLoop();
-  }
-
+  const warm = await warmUp({
+    timeBatch: o.timeBatch,
+    yieldToLoop: o.yieldToLoop,
+    minCalls: warmup,
+    abandonAboveMs: Number(o.abandonAboveMs) || 0,
+    limits,
+  });
+  const report = {
+    warmupS: warm.perCallMs.map((ms) => ms / 1000),
+    warmupNumber: warm.unitsNumber,
+    warmupCalls: warm.calls,
+    warmupMs: warm.totalMs,
+    warmupStop: warm.stop,
+  };
   const calibrationMs = [];
   const timesS = [];
-  const abandonAboveMs = Number(o.abandonAboveMs) || 0;
-  if (abandonAboveMs > 0 && Math.min(...warmupMs) > abandonAboveMs) {
+  if (warm.stop === "abandoned") {
     // far slower than the best known candidate: one call tells enough, spare the repeats
-    const slowest = Math.min(...warmupMs) / 1000;
-    return { number: 1, timesS: [slowest], warmupS: [], calibrationMs, abandoned: true };
+    return { number: 1, timesS: [warm.bestMs / 1000], calibrationMs, abandoned: true, ...report };
   }
   if (number <= 0) {
-    number = calibrateNumber(Math.min(...warmupMs), minRepeatMs, maxNumber);
+    number = calibrateNumber(warm.bestMs, minRepeatMs, maxNumber);
     if (minRepeatMs > 0) {
       for (let round = 0; round < MAX_CALIBRATION_ROUNDS; ++round) {
         const durationMs = o.timeBatch(number);
@@ -232,7 +354,7 @@ export async function runMeasurement(o) {
     timesS.push(o.timeBatch(number) / number / 1000);
     await o.yieldToLoop();
   }
-  return { number, timesS, warmupS: warmupMs.map((ms) => ms / 1000), calibrationMs };
+  return { number, timesS, calibrationMs, abandoned: false, ...report };
 }
 
 function toCount(value, name, min) {
@@ -296,9 +418,17 @@ export function errorResult(err) {
   return JSON.stringify(out);
 }
 
-/** `{"ok":true,"number":n,"times_s":[...],"warmup_s":[...]}`. */
-export function measureResult({ number, timesS, warmupS, abandoned = false }) {
-  return JSON.stringify({ ok: true, number, times_s: timesS, warmup_s: warmupS, abandoned });
+/**
+ * `{"ok":true,"number":n,"times_s":[...],"warmup_s":[...],"abandoned":bool}` plus, when the
+ * warm-up is known, "warmup_number" (calls per warm-up unit), "warmup_calls", "warmup_ms" and
+ * "warmup_stop".
+ */
+export function measureResult({ number, timesS, warmupS, abandoned = false, warmupNumber, warmupCalls, warmupMs, warmupStop }) {
+  const out = { ok: true, number, times_s: timesS, warmup_s: warmupS, abandoned };
+  if (warmupStop !== undefined) {
+    Object.assign(out, { warmup_number: warmupNumber, warmup_calls: warmupCalls, warmup_ms: warmupMs, warmup_stop: warmupStop });
+  }
+  return JSON.stringify(out);
 }
 
 /** `{"ok":true}`. */

@@ -262,10 +262,13 @@ function yieldToLoop() {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** wasm_tune.measure(func_name, number, repeat, min_repeat_ms, warmup, abandon_above_ms, ...tensors) */
-async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, abandonAboveMs, ...tensors) {
+/** wasm_tune.measure(func_name, number, repeat, min_repeat_ms, warmup, abandon_above_ms, [warmup_limits_json,] ...tensors) */
+async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, abandonAboveMs, ...rest) {
   let kernel;
+  let warmupLimits;
   try {
+    let tensors;
+    [warmupLimits, tensors] = core.splitWarmupLimits(rest);
     kernel = prepareKernel(inst, funcName, tensors);
   } catch (err) {
     log(`measure: ${core.errorMessage(err)}`);
@@ -280,10 +283,12 @@ async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, aban
       minRepeatMs,
       warmup,
       abandonAboveMs,
+      warmupLimits,
     });
     const medianUs = [...result.timesS].sort((a, b) => a - b)[result.timesS.length >> 1] * 1e6;
     const rounds = result.calibrationMs.length ? ` (${result.calibrationMs.length} calibration batches)` : "";
-    log(`measure ${kernel.describe()}: number=${result.number}${rounds} repeat=${repeat} median=${medianUs.toFixed(3)} us`);
+    const warm = `warm-up ${result.warmupCalls} calls in ${result.warmupS.length} units, ${result.warmupMs.toFixed(1)} ms (${result.warmupStop})`;
+    log(`measure ${kernel.describe()}: ${warm}, number=${result.number}${rounds} repeat=${repeat} median=${medianUs.toFixed(3)} us`);
     return core.measureResult(result);
   } catch (err) {
     log(`measure ${kernel.describe()}: ${core.errorMessage(err)}` + (core.isWasmTrap(err) ? " (wasm execution cut off: end this session)" : ""));

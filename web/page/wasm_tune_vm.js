@@ -1,11 +1,16 @@
-// Whole-model timing in the page: `wasm_tune.measure_vm(number, repeat, warmup, ...inputs)` runs
-// `main` of the Relax VM executable in the loaded module's system library and times it with
-// performance.now(). Replies with the JSON of core.measureResult / core.errorResult; never rejects
+// Whole-model timing in the page: `wasm_tune.measure_vm(number, repeat, warmup, [limits_json,]
+// ...inputs)` runs `main` of the Relax VM executable in the loaded module's system library and
+// times it with performance.now(), after the adaptive warm-up of core.runMeasurement. Replies with the JSON of core.measureResult / core.errorResult; never rejects
 // (a rejected async server function makes tvmjs exit(1), see FIELD_NOTES "tvmjs bug 2").
 import * as core from "./wasm_tune_core.js";
 
 const DEVICE_CPU = 1;
 const CALIBRATE_MIN_REPEAT_MS = 40; // used when number <= 0
+/**
+ * Warm-up bounds of a whole model unless the client sends its own: a 50 MB module has
+ * thousands of functions for V8 to tier up in the background, which takes seconds.
+ */
+export const VM_WARMUP_LIMITS = Object.freeze({ maxCalls: 60, maxMs: 20000, tolerance: 0.04, batchMs: 0 });
 
 /** One VM per wasm instance: loading the executable deserializes all constants (~45 MB). */
 const vmCache = new WeakMap();
@@ -55,10 +60,12 @@ function yieldToLoop() {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** wasm_tune.measure_vm(number, repeat, warmup, ...inputs) */
-async function measureVm(inst, number, repeat, warmup, ...args) {
+/** wasm_tune.measure_vm(number, repeat, warmup, [warmup_limits_json,] ...inputs) */
+async function measureVm(inst, number, repeat, warmup, ...rest) {
   const inputs = [];
   try {
+    const [given, args] = core.splitWarmupLimits(rest);
+    const warmupLimits = given ?? VM_WARMUP_LIMITS;
     args.forEach((arg, i) => inputs.push(ownedCopy(inst, arg, i)));
     const { main } = loadVm(inst);
     const timeBatch = (n) => {
@@ -80,9 +87,11 @@ async function measureVm(inst, number, repeat, warmup, ...args) {
       repeat,
       minRepeatMs: CALIBRATE_MIN_REPEAT_MS,
       warmup,
+      warmupLimits,
     });
     const ms = [...result.timesS].sort((a, b) => a - b)[result.timesS.length >> 1] * 1e3;
-    console.log(`measure_vm: number=${result.number} repeat=${repeat} median=${ms.toFixed(2)} ms`);
+    const warm = result.warmupS.map((t) => (t * 1e3).toFixed(1)).join(" ");
+    console.log(`measure_vm: warm-up [${warm}] ms (${result.warmupStop}), number=${result.number} repeat=${repeat} median=${ms.toFixed(2)} ms`);
     return core.measureResult(result);
   } catch (err) {
     console.log(`measure_vm: ${core.errorMessage(err)}`);

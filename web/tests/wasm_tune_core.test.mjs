@@ -105,15 +105,19 @@ describe("runMeasurement", () => {
   const yieldToLoop = async () => {};
   const base = { yieldToLoop, repeat: 3, minRepeatMs: 40, warmup: 3 };
 
-  it("runs warm-up, calibrates number from it and keeps the check batch as the first repeat", async () => {
+  it("warms up until stable, calibrates number from it and keeps the check batch as the first repeat", async () => {
     const k = fakeKernel(0.5, 0.005, { warmupExtraMs: [3, 1] });
     const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: 0 });
     assert.equal(r.number, 80);
     assert.equal(r.timesS.length, 3);
     for (const t of r.timesS) assert.ok(Math.abs(t - 0.0005) < 1e-9);
-    assert.equal(r.warmupS.length, 3);
+    // 3 single calls (3.5, 1.5, 0.5 ms; the last two too short to count), a batch sized to
+    // ~5 ms, another that agrees with it: stable
+    assert.deepEqual(k.calls, [1, 1, 1, 11, 10, 80, 80, 80]);
+    assert.deepEqual(r.warmupNumber, [1, 1, 1, 11, 10]);
     assert.ok(r.warmupS[0] > r.warmupS[2]);
-    assert.deepEqual(k.calls, [1, 1, 1, 80, 80, 80]);
+    assert.equal(r.warmupStop, "stable");
+    assert.equal(r.warmupCalls, 24);
     assert.deepEqual(r.calibrationMs, []);
   });
 
@@ -136,11 +140,11 @@ describe("runMeasurement", () => {
     for (const t of r.timesS) assert.ok(Math.abs(t - 4e-7) / 4e-7 < 0.01);
   });
 
-  it("keeps an explicit number and runs at least one warm-up", async () => {
+  it("keeps an explicit number and runs at least one warm-up call", async () => {
     const k = fakeKernel(1, 0.005);
     const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: 7, repeat: 2, warmup: 0 });
     assert.equal(r.number, 7);
-    assert.deepEqual(k.calls, [1, 7, 7]);
+    assert.deepEqual(k.calls, [1, 6, 5, 7, 7]);
     assert.deepEqual(r.calibrationMs, []);
   });
 
@@ -148,7 +152,8 @@ describe("runMeasurement", () => {
     const k = fakeKernel(0.01, 0.005);
     const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: 0, minRepeatMs: 0, warmup: 1 });
     assert.equal(r.number, 1);
-    assert.deepEqual(k.calls, [1, 1, 1, 1]);
+    // the single call (0.01 ms) is below half a 5 ms warm-up batch: sized up, then confirmed
+    assert.deepEqual(k.calls, [1, 550, 500, 1, 1, 1]);
   });
 
   it("caps number and the calibration rounds", async () => {
@@ -171,7 +176,7 @@ describe("runMeasurement", () => {
     await core.runMeasurement({
       ...base, timeBatch: k.timeBatch, yieldToLoop: async () => void yields++, number: 2, repeat: 4, warmup: 2,
     });
-    assert.equal(yields, 6);
+    assert.equal(yields, 8); // 2 warm-up calls, 2 warm-up batches, 4 repeats
   });
 
   it("rejects invalid arguments and propagates kernel errors", async () => {
@@ -182,6 +187,74 @@ describe("runMeasurement", () => {
     await assert.rejects(core.runMeasurement({ ...ok, number: NaN }), /number/);
     const failing = { ...ok, timeBatch: () => { throw new Error("kernel failed"); } };
     await assert.rejects(core.runMeasurement(failing), /kernel failed/);
+  });
+});
+
+describe("adaptive warm-up", () => {
+  const yieldToLoop = async () => {};
+
+  it("warmupLimits fills defaults, parses JSON and rejects unknown or bad limits", () => {
+    assert.deepEqual(core.warmupLimits(undefined), { ...core.WARMUP_LIMITS });
+    assert.deepEqual(core.warmupLimits('{"maxMs": 5000}'), { ...core.WARMUP_LIMITS, maxMs: 5000 });
+    assert.deepEqual(core.warmupLimits({ maxCalls: 3 }).maxCalls, 3);
+    assert.throws(() => core.warmupLimits('{"maxSeconds": 1}'), /unknown warm-up limit maxSeconds/);
+    assert.throws(() => core.warmupLimits({ maxCalls: 1.5 }), /integer/);
+    assert.throws(() => core.warmupLimits({ tolerance: -1 }), />= 0/);
+    assert.throws(() => core.warmupLimits("[1]"), /must be an object/);
+  });
+
+  it("splitWarmupLimits takes a leading JSON string only", () => {
+    const tensor = { shape: [2] };
+    assert.deepEqual(core.splitWarmupLimits([tensor]), [undefined, [tensor]]);
+    const [limits, rest] = core.splitWarmupLimits(['{"maxCalls": 9}', tensor]);
+    assert.equal(limits.maxCalls, 9);
+    assert.deepEqual(rest, [tensor]);
+  });
+
+  it("warmupSettled needs the last two units within tolerance of the fastest", () => {
+    assert.equal(core.warmupSettled([1], 0.04), false);
+    assert.equal(core.warmupSettled([3, 1, 1.03], 0.04), true);
+    assert.equal(core.warmupSettled([3, 1.2, 1], 0.04), false); // still getting faster
+    assert.equal(core.warmupSettled([1, 2, 1.01], 0.04), false); // one outlier among the last two
+  });
+
+  it("stops at the call or time bound when the code keeps getting faster", async () => {
+    let perCall = 10;
+    const tiering = (n) => { const ms = n * perCall; perCall *= 0.8; return ms; };
+    const byCalls = await core.warmUp({ timeBatch: tiering, yieldToLoop, limits: { ...core.WARMUP_LIMITS, maxCalls: 4, maxMs: 1e9 } });
+    assert.equal(byCalls.stop, "calls");
+    assert.equal(byCalls.calls, 4);
+    perCall = 10;
+    const byTime = await core.warmUp({ timeBatch: tiering, yieldToLoop, limits: { ...core.WARMUP_LIMITS, maxMs: 30 } });
+    assert.equal(byTime.stop, "time");
+    assert.ok(byTime.totalMs >= 30 && byTime.totalMs < 30 + 10);
+  });
+
+  it("sees through a tier-up: times only after the optimized code took over", async () => {
+    // Baseline code at 2 ms per call for the first 4 calls, optimized code at 0.5 ms after.
+    // (A baseline that stays flat for longer than two warm-up units would pass for stable:
+    // Chromium runs with --no-liftoff so that V8 has no baseline tier at all.)
+    let done = 0;
+    const timeBatch = (n) => {
+      let ms = 0;
+      for (let i = 0; i < n; ++i, ++done) ms += done < 4 ? 2 : 0.5;
+      return ms;
+    };
+    const r = await core.runMeasurement({ timeBatch, yieldToLoop, number: 0, repeat: 3, minRepeatMs: 40, warmup: 1 });
+    assert.equal(r.warmupStop, "stable");
+    assert.deepEqual(r.warmupNumber, [1, 3, 3, 11, 10]);
+    for (const t of r.timesS) assert.equal(t, 0.0005);
+  });
+
+  it("a whole model warms up call by call (batchMs 0)", async () => {
+    const times = [300, 120, 100, 101];
+    const r = await core.warmUp({
+      timeBatch: (n) => { assert.equal(n, 1); return times.shift() ?? 100; }, yieldToLoop,
+      limits: { maxCalls: 60, maxMs: 20000, tolerance: 0.04, batchMs: 0 },
+    });
+    assert.deepEqual(r.unitsMs, [300, 120, 100, 101]);
+    assert.equal(r.bestMs, 100);
+    assert.equal(r.stop, "stable");
   });
 });
 
@@ -200,6 +273,11 @@ describe("result JSON", () => {
   it("shapes measure, ok, error and info results", () => {
     assert.deepEqual(JSON.parse(core.measureResult({ number: 3, timesS: [1e-3], warmupS: [2e-3] })), {
       ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3], abandoned: false,
+    });
+    const warmed = { number: 3, timesS: [1e-3], warmupS: [2e-3], warmupNumber: [1], warmupCalls: 1, warmupMs: 2, warmupStop: "time" };
+    assert.deepEqual(JSON.parse(core.measureResult(warmed)), {
+      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3], abandoned: false,
+      warmup_number: [1], warmup_calls: 1, warmup_ms: 2, warmup_stop: "time",
     });
     assert.deepEqual(JSON.parse(core.okResult()), { ok: true });
     assert.deepEqual(JSON.parse(core.errorResult(new Error("boom"))), { ok: false, error: "boom" });
