@@ -60,7 +60,12 @@ lint: $(STAMPS)/venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-bench: setup
+# The peers timed beside our kernels (bench/peers.py) need the `bench` extra (onnx).
+$(STAMPS)/bench: pyproject.toml $(STAMPS)/venv
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	@touch $@
+
+bench: setup $(STAMPS)/bench
 	$(PY) bench/run.py
 
 doctor: $(STAMPS)/venv
