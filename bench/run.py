@@ -185,7 +185,11 @@ def measure_peers_safely(kernel_names: list[str], rounds: int) -> dict[str, Any]
     except ImportError as err:
         log(f"peers unavailable: {err}")
         return None
-    return peers.bench_peers(kernel_names, rounds=rounds)
+    try:
+        return peers.bench_peers(kernel_names, rounds=rounds)
+    except peers.PeerError as err:  # keep the tuning results of this run
+        log(f"peers not measured: {err}")
+        return None
 
 
 def main() -> int:
