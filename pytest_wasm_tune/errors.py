@@ -13,6 +13,10 @@ class RuntimeCacheError(WasmTuneError):
     """The cached web runtime is incomplete or corrupt."""
 
 
+class DatabaseError(WasmTuneError):
+    """A tuning database on disk is damaged beyond what can be set aside."""
+
+
 class ServiceError(WasmTuneError):
     """A local service (tracker, proxy, page server) did not start or answer."""
 

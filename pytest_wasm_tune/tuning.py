@@ -15,7 +15,6 @@ import logging
 import math
 import os
 import re
-import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import defaults
+from .artifacts.database import database_for_tuning
 from .artifacts.trial_journal import TrialEntry, TrialJournal
 from .kernels import wasm_target
 from .measure.artifact import decode
@@ -384,16 +384,25 @@ def tune(
 
     With `options.trials == 0` only the default schedule is built, re-measured and verified.
     """
-    from tvm.s_tir import meta_schedule as ms
-
     started = time.monotonic()
     import_tensor_intrinsics()
+    db_dir, _, _ = database_paths(work_dir, task, bench.database_name)
+    with database_for_tuning(db_dir, fresh=options.fresh) as database:  # repaired, locked
+        return _tune(task, bench, options, progress, started, db_dir, database)
+
+
+def _tune(
+    task: TuneTask,
+    bench: Workbench,
+    options: TuneOptions,
+    progress: Callable[[ProgressEvent], None] | None,
+    started: float,
+    db_dir: Path,
+    database: Any,
+) -> TuneResult:
+    from tvm.s_tir import meta_schedule as ms
+
     device, staging = bench.device, bench.staging
-    db_dir, workload_path, records_path = database_paths(work_dir, task, bench.database_name)
-    if options.fresh and db_dir.exists():
-        shutil.rmtree(db_dir)
-    db_dir.mkdir(parents=True, exist_ok=True)
-    database = ms.database.JSONDatabase(str(workload_path), str(records_path))
     journal = TrialJournal(db_dir)
     browser = getattr(device, "browser", None)
     state = _SearchState(

@@ -15,12 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from ..artifacts.database import database_for_reading
 from ..kernels import wasm_target
 from ..toolchain.link import KernelLinker
 from .tasks import prepare_for_tuning
-
-WORKLOAD_FILE = "database_workload.json"
-RECORDS_FILE = "database_tuning_record.json"
 
 
 @dataclass(frozen=True)
@@ -36,18 +34,13 @@ class CompiledModel:
 def load_database(database_dirs: Sequence[Path] | None) -> Any:
     """A union of the JSON databases in `database_dirs` (an empty in-memory one for none).
 
-    Each directory must hold `database_workload.json` and `database_tuning_record.json`; for a
-    workload present in several, the union picks the fastest record.
+    Each directory must hold `database_workload.json` and `database_tuning_record.json` (a
+    damaged tail is set aside first); for a workload present in several, the union picks the
+    fastest record.
     """
     from tvm.s_tir import meta_schedule as ms
 
-    databases = []
-    for directory in database_dirs or ():
-        workload, records = Path(directory) / WORKLOAD_FILE, Path(directory) / RECORDS_FILE
-        missing = [str(p) for p in (workload, records) if not p.is_file()]
-        if missing:
-            raise FileNotFoundError(f"tuning database incomplete: {', '.join(missing)}")
-        databases.append(ms.database.JSONDatabase(str(workload), str(records), allow_missing=False))
+    databases = [database_for_reading(Path(directory)) for directory in database_dirs or ()]
     if not databases:
         return ms.database.MemoryDatabase()
     return databases[0] if len(databases) == 1 else ms.database.UnionDatabase(*databases)
