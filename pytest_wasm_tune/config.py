@@ -104,7 +104,8 @@ SETTINGS: tuple[Setting, ...] = (
         "wasm_tune_artifacts",
         "WASM_TUNE_ARTIFACTS",
         "wasm-tune-artifacts",
-        "Directory for report.json and the tuning databases (databases/<task>/<browser>/).",
+        "Directory for report.json and the tuning databases "
+        "(databases/<task>-<workload key>/<browser>/).",
         "DIR",
     ),
     Setting(

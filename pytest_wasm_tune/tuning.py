@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from . import defaults
-from .artifacts.database import database_for_tuning
+from .artifacts.database import (
+    RECORDS_FILE,
+    WORKLOAD_FILE,
+    database_dir,
+    database_for_tuning,
+    workload_records,
+)
 from .artifacts.trial_journal import TrialEntry, TrialJournal
 from .kernels import wasm_target
 from .measure.artifact import decode
@@ -187,13 +193,10 @@ class TuneResult:
 
 
 def database_paths(work_dir: Path, task: TuneTask, name: str) -> tuple[Path, Path, Path]:
-    """Directory, workload file and records file of a task's database `name` (see Workbench)."""
-    directory = work_dir / task.slug / name
-    return (
-        directory,
-        directory / "database_workload.json",
-        directory / "database_tuning_record.json",
-    )
+    """Directory, workload file and records file of a task's database `name` (see Workbench):
+    `<work_dir>/<task slug>-<workload key>/<name>/` (artifacts/database.py)."""
+    directory = database_dir(work_dir, task.slug, task.mod, name)
+    return directory, directory / WORKLOAD_FILE, directory / RECORDS_FILE
 
 
 def _run_secs(record: Any) -> list[float]:
@@ -222,10 +225,10 @@ def _full_measurements(
     }
 
 
-def recorded_measurements(database: Any) -> dict[int, list[float]]:
-    """Structural hash of every candidate in the database → its recorded run seconds."""
+def recorded_measurements(database: Any, mod: Any) -> dict[int, list[float]]:
+    """Structural hash of every candidate of workload `mod` in the database → its run seconds."""
     recorded: dict[int, list[float]] = {}
-    for record in database.get_all_tuning_records():
+    for record in workload_records(database, mod):
         if record.run_secs is None:
             continue
         recorded[candidate_key(record.as_measure_candidate().sch.mod)] = _run_secs(record)
@@ -406,7 +409,7 @@ def _tune(
     journal = TrialJournal(db_dir)
     browser = getattr(device, "browser", None)
     state = _SearchState(
-        recorded_measurements(database),
+        recorded_measurements(database, task.mod),
         {entry.key: entry.outcome for entry in journal.read()},
         journal,
         device.name,
@@ -463,7 +466,8 @@ def _tune(
                 )
             search_phases = _phase_delta(phases_before, phases.snapshot())
         measured_in_search = runner.measured - measured_before
-        contenders = _contenders(database, state, options.finalists if options.trials else 0)
+        count = options.finalists if options.trials else 0
+        contenders = _contenders(database, task.mod, state, count)
         with phases.timed("final"):
             finals = _final_figures(task, contenders, builder, runner, target, options)
     finally:
@@ -509,12 +513,14 @@ def _phase_delta(before: dict[str, float], after: dict[str, float]) -> dict[str,
     return {k: round(v - before.get(k, 0.0), 4) for k, v in after.items() if v != before.get(k)}
 
 
-def _contenders(database: Any, state: _SearchState, count: int) -> list[tuple[Any, float]]:
-    """The `count` fully measured records with the lowest search-time medians (one per
-    candidate; the database holds this task only)."""
+def _contenders(
+    database: Any, mod: Any, state: _SearchState, count: int
+) -> list[tuple[Any, float]]:
+    """The `count` fully measured records of workload `mod` with the lowest search-time
+    medians (one per candidate)."""
     full = _full_measurements(state.recorded, state.outcomes)
     ranked: dict[int, tuple[Any, float]] = {}
-    for record in database.get_all_tuning_records():
+    for record in workload_records(database, mod):
         key = candidate_key(record.as_measure_candidate().sch.mod)
         if key in full and key not in ranked:
             ranked[key] = (record, full[key])

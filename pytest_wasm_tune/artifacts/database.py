@@ -1,4 +1,10 @@
-"""A task's MetaSchedule JSON database on disk: repaired before it is opened, locked while written.
+"""A task's MetaSchedule JSON database on disk: where it lives, repaired before it is opened,
+locked while written, read per workload.
+
+A database lives in `<work dir>/<task name>-<workload key>/<browser and target>/`: the name is
+for people; the key, the first 12 hex digits of the workload's structural hash, gives two
+workloads with one name two databases, and a workload under a new name starts from a copy of
+the records it has under an old one.
 
 MetaSchedule appends one JSON line per workload and per record, and its `JSONDatabase` refuses
 to load (or crashes on) a file with a single bad line: a run killed mid-write or a full disk
@@ -7,8 +13,9 @@ workload that was never written) are moved to `<file>.torn-<timestamp>` with a w
 complete line stays. One writer at a time holds `<dir>/.lock` (flock) for a task's whole tuning;
 another process waits for it, saying so; readers take the same lock briefly to load.
 
+    directory = database_dir(work_dir, "matmul256", mod, "chromium")
     with database_for_tuning(directory) as database:  # JSONDatabase, locked
-        ...
+        records = workload_records(database, mod)
     database = database_for_reading(directory)
 """
 
@@ -27,14 +34,43 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DatabaseError
+from .trial_journal import JOURNAL_NAME
 
 WORKLOAD_FILE = "database_workload.json"
 RECORDS_FILE = "database_tuning_record.json"
 LOCK_FILE = ".lock"
+KEY_DIGITS = 12
 
 
 class DatabaseWarning(UserWarning):
     """A database was repaired, or its lock is held by another writer."""
+
+
+def workload_hash(mod: Any) -> int:
+    """MetaSchedule's identity of a workload: its structural hash (as in the workload file)."""
+    import tvm_ffi
+
+    return int(tvm_ffi.structural_hash(mod)) % 2**64
+
+
+def workload_key(mod: Any) -> str:
+    """The first 12 hex digits of the workload's structural hash."""
+    return f"{workload_hash(mod):016x}"[:KEY_DIGITS]
+
+
+def database_dir(work_dir: Path, name: str, mod: Any, database: str) -> Path:
+    """`<work_dir>/<name>-<workload key>/<database>` (`database`: browser and target)."""
+    return work_dir / f"{name}-{workload_key(mod)}" / database
+
+
+def workload_records(database: Any, mod: Any) -> list[Any]:
+    """The database's records of the workload `mod`, in file order (others are ignored)."""
+    wanted = workload_hash(mod)
+    return [
+        record
+        for record in database.get_all_tuning_records()
+        if workload_hash(record.workload.mod) == wanted
+    ]
 
 
 def _parsed(line: bytes) -> Any:
@@ -167,20 +203,64 @@ def _open(directory: Path, allow_missing: bool) -> Any:
     )
 
 
+def _empty(directory: Path) -> None:
+    for entry in directory.iterdir():
+        if entry.name == LOCK_FILE:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _workload_keys(directory: Path) -> set[str]:
+    """Keys of the workloads in the directory's workload file."""
+    path = directory / WORKLOAD_FILE
+    keys = set()
+    for line in path.read_bytes().splitlines() if path.is_file() else []:
+        shash = json.loads(line)[0] if _is_workload(line) else ""
+        if shash.isdigit():
+            keys.add(f"{int(shash) % 2**64:016x}"[:KEY_DIGITS])
+    return keys
+
+
+def _adopt(directory: Path) -> None:
+    """Into a new `directory`, copy the database that holds the same workload under another
+    task name, or under the name alone (the layout before workload keys)."""
+    if (directory / RECORDS_FILE).exists():
+        return
+    slug, _, key = directory.parent.name.rpartition("-")
+    work_dir, name = directory.parent.parent, directory.name
+    sources = [
+        source
+        for source in (*work_dir.glob(f"*-{key}/{name}"), work_dir / slug / name)
+        if source != directory
+        and (source / RECORDS_FILE).is_file()
+        and key in _workload_keys(source)
+    ]
+    if not sources:
+        return
+    source = max(sources, key=lambda other: (other / RECORDS_FILE).stat().st_size)
+    with writer_lock(source):
+        repair(source)
+        for file_name in (WORKLOAD_FILE, RECORDS_FILE, JOURNAL_NAME):
+            if (source / file_name).is_file():
+                shutil.copyfile(source / file_name, directory / file_name)
+
+
 @contextlib.contextmanager
 def database_for_tuning(directory: Path, fresh: bool = False) -> Iterator[Any]:
-    """The directory's JSONDatabase (created if missing; emptied first if `fresh`), with the
-    writer's lock held for the `with` block."""
+    """The directory's JSONDatabase, with the writer's lock held for the `with` block.
+
+    Created if missing (from a copy of the same workload's database under another name, if
+    any); emptied first if `fresh`. Records of other workloads in it are for `workload_records`
+    to leave out."""
     directory.mkdir(parents=True, exist_ok=True)
     with writer_lock(directory):
         if fresh:
-            for entry in directory.iterdir():
-                if entry.name == LOCK_FILE:
-                    continue
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry)
-                else:
-                    entry.unlink()
+            _empty(directory)
+        else:
+            _adopt(directory)
         yield _open(directory, allow_missing=True)
 
 

@@ -18,7 +18,7 @@ def fake_tune(task, bench, work_dir, options, progress=None):
     """Pretends to tune: 4x faster than the default, one trial log entry per trial."""
     if progress is not None and options.trials:
         progress(tuning.ProgressEvent(task.name, 40, 64, 4.33, 4.71, 12.3))
-    database_dir = work_dir / task.slug / bench.device.name
+    database_dir, _, _ = tuning.database_paths(work_dir, task, bench.device.name)
     database_dir.mkdir(parents=True, exist_ok=True)
     with LOG.open("a") as log:
         log.write(json.dumps({

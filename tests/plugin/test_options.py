@@ -59,7 +59,8 @@ def test_help_documents_every_option_with_its_default(pytester: pytest.Pytester)
         "--wasm-tune-farm=FILE": "TOML file of remote WebDriver browsers ([[browser]] tables"
         " with name, url, browserName, capabilities). Env WASM_TUNE_FARM. Default: none",
         "--wasm-tune-artifacts=DIR": "Directory for report.json and the tuning databases"
-        " (databases/<task>/<browser>/). Env WASM_TUNE_ARTIFACTS. Default: wasm-tune-artifacts",
+        " (databases/<task>-<workload key>/<browser>/). Env WASM_TUNE_ARTIFACTS. Default:"
+        " wasm-tune-artifacts",
         "--wasm-tune-fresh": "Ignore and replace existing tuning databases instead of"
         " continuing from them. Env WASM_TUNE_FRESH. Default: off",
         "--wasm-tune-relaxed-simd": "Build for wasm relaxed SIMD (fused multiply-adds): faster"

@@ -85,29 +85,81 @@ def test_fresh_empties_the_directory_but_keeps_the_lock(tmp_path: Path) -> None:
     assert {p.name for p in tmp_path.iterdir()} == names
 
 
-def test_a_torn_real_database_opens_with_its_complete_records(tmp_path: Path) -> None:
+def _mod(n: int):
     import tvm
     from tvm import te
+
+    a = te.placeholder((n,), name="A")
+    b = te.compute((n,), lambda i: a[i] * 2.0, name="B")
+    return tvm.IRModule({"main": te.create_prim_func([a, b])})
+
+
+def _commit(database, mod, secs: list[float]) -> None:
+    import tvm
     from tvm.s_tir import meta_schedule as ms
 
-    a = te.placeholder((8,), name="A")
-    b = te.compute((8,), lambda i: a[i] * 2.0, name="B")
-    mod = tvm.IRModule({"main": te.create_prim_func([a, b])})
+    workload = database.commit_workload(mod)
+    trace = tvm.s_tir.Schedule(mod).trace
+    args = ms.arg_info.ArgInfo.from_prim_func(mod["main"])
+    for sec in secs:
+        record = ms.database.TuningRecord(trace, workload, [sec], tvm.target.Target("llvm"), args)
+        database.commit_tuning_record(record)
+
+
+def _secs(records) -> list[float]:
+    return sorted(float(r.run_secs[0]) for r in records)
+
+
+def test_a_torn_real_database_opens_with_its_complete_records(tmp_path: Path) -> None:
     with db.database_for_tuning(tmp_path) as database:
-        workload = database.commit_workload(mod)
-        sch = tvm.s_tir.Schedule(mod)
-        args = ms.arg_info.ArgInfo.from_prim_func(mod["main"])
-        for secs in (1e-3, 2e-3, 3e-3):
-            target = tvm.target.Target("llvm")
-            database.commit_tuning_record(
-                ms.database.TuningRecord(sch.trace, workload, [secs], target, args)
-            )
+        _commit(database, _mod(8), [1e-3, 2e-3, 3e-3])
     records = tmp_path / db.RECORDS_FILE
     records.write_bytes(records.read_bytes()[:-20])  # the last record torn mid-write
     with pytest.warns(db.DatabaseWarning, match="2 complete"):
         reopened = db.database_for_reading(tmp_path)
-    secs = sorted(float(r.run_secs[0]) for r in reopened.get_all_tuning_records())
-    assert secs == pytest.approx([1e-3, 2e-3])
+    assert _secs(reopened.get_all_tuning_records()) == pytest.approx([1e-3, 2e-3])
+
+
+def test_two_workloads_with_one_name_get_two_databases(tmp_path: Path) -> None:
+    first, second = (db.database_dir(tmp_path, "task", _mod(n), "chromium") for n in (8, 16))
+    assert first != second and first == db.database_dir(tmp_path, "task", _mod(8), "chromium")
+    assert first.parent.name == f"task-{db.workload_key(_mod(8))}" and first.name == "chromium"
+    with db.database_for_tuning(first) as database:
+        _commit(database, _mod(8), [1e-3])
+    assert db._workload_keys(first) == {db.workload_key(_mod(8))}  # MetaSchedule's own hash
+
+
+def test_records_are_read_per_workload(tmp_path: Path) -> None:
+    with db.database_for_tuning(tmp_path) as database:
+        _commit(database, _mod(8), [1e-3, 2e-3])
+        _commit(database, _mod(16), [5e-3])
+        assert _secs(db.workload_records(database, _mod(8))) == pytest.approx([1e-3, 2e-3])
+        assert _secs(db.workload_records(database, _mod(16))) == pytest.approx([5e-3])
+        assert db.workload_records(database, _mod(32)) == []
+
+
+def test_a_renamed_workload_starts_from_its_records(tmp_path: Path) -> None:
+    mod, other = _mod(8), _mod(16)
+    with db.database_for_tuning(db.database_dir(tmp_path, "old", mod, "chromium")) as database:
+        _commit(database, mod, [1e-3, 2e-3])
+    with db.database_for_tuning(db.database_dir(tmp_path, "new", mod, "chromium")) as database:
+        assert _secs(database.get_all_tuning_records()) == pytest.approx([1e-3, 2e-3])
+    for fresh_dir in (
+        db.database_dir(tmp_path, "new", other, "chromium"),  # another workload
+        db.database_dir(tmp_path, "old", mod, "firefox"),  # another browser
+    ):
+        with db.database_for_tuning(fresh_dir) as database:
+            assert database.get_all_tuning_records() == []
+
+
+def test_a_database_of_the_layout_without_keys_is_adopted(tmp_path: Path) -> None:
+    mod = _mod(8)
+    with db.database_for_tuning(tmp_path / "task" / "chromium") as database:  # before keys
+        _commit(database, mod, [1e-3])
+    with db.database_for_tuning(db.database_dir(tmp_path, "task", mod, "chromium")) as database:
+        assert _secs(db.workload_records(database, mod)) == pytest.approx([1e-3])
+    with db.database_for_tuning(db.database_dir(tmp_path, "task", _mod(16), "chromium")) as d:
+        assert d.get_all_tuning_records() == []  # it held another workload
 
 
 def test_a_second_writer_waits_with_a_message(tmp_path: Path) -> None:
