@@ -18,6 +18,7 @@ import numpy as np
 
 from . import defaults
 from .errors import KernelError, RemoteCallError
+from .measure.host_lock import host_measure_lock
 
 STAGE_REFERENCE_PREFIX = b"wasm-tune-stage:"
 
@@ -195,8 +196,15 @@ class BrowserSession:
             lambda: self.remote.system_lib().get_function(func_name)(*args), f"running {func_name}"
         )
 
-    def _page_call(self, name: str, *args: Any) -> dict:
-        result = self.call(lambda: self.remote.get_function(name)(*args), name)
+    def call_timed(self, fn: Callable[[], Any], what: str, timeout_s: float | None = None) -> Any:
+        """`call` for a call that times code in the page: no other browser of this host times
+        anything meanwhile (`host_measure_lock`)."""
+        with host_measure_lock().held():
+            return self.call(fn, what, timeout_s)
+
+    def _page_call(self, name: str, *args: Any, timed: bool = False) -> dict:
+        call = self.call_timed if timed else self.call
+        result = call(lambda: self.remote.get_function(name)(*args), name)
         reply = json.loads(str(result))
         if reply.get("ok") is False:
             raise KernelError(f"{name} reported: {reply.get('error', reply)}")
@@ -243,5 +251,6 @@ class BrowserSession:
             float(abandon_above_s) * 1e3,
             *limits,
             *args,
+            timed=True,
         )
         return Measurement.from_reply(reply)

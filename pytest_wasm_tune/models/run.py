@@ -16,8 +16,10 @@ import numpy as np
 
 from ..errors import KernelError
 from ..remote import BrowserSession, Measurement, WarmupLimits
+from ..stats import Spread
 
 MEASURE_VM = "wasm_tune.measure_vm"
+LATENCY_CALLS = 15  # timed single calls behind a model's reported latency
 
 
 def remote_vm(session: BrowserSession) -> Any:
@@ -60,7 +62,7 @@ def measure_in_browser(
     """
     args = [session.upload(np.ascontiguousarray(x)) for x in inputs]
     limits = () if warmup_limits is None else (warmup_limits.to_json(),)
-    reply_text = session.call(
+    reply_text = session.call_timed(
         lambda: session.remote.get_function(MEASURE_VM)(number, repeat, warmup, *limits, *args),
         MEASURE_VM,
         timeout_s,
@@ -69,6 +71,21 @@ def measure_in_browser(
     if not reply.get("ok", False):
         raise KernelError(f"{MEASURE_VM} reported: {reply.get('error', reply)}")
     return Measurement.from_reply(reply)
+
+
+def latency_in_browser(
+    session: BrowserSession,
+    inputs: Sequence[np.ndarray],
+    *,
+    calls: int = LATENCY_CALLS,
+    timeout_s: float | None = None,
+) -> tuple[Spread, Measurement]:
+    """A model's latency as reported: `calls` single timed calls after the adaptive warm-up,
+    summarised by their median, quartiles and 95 % interval of the median (seconds)."""
+    measurement = measure_in_browser(
+        session, inputs, number=1, repeat=calls, warmup=2, timeout_s=timeout_s
+    )
+    return Spread.of(measurement.times_s), measurement
 
 
 def wall_clock_in_browser(
