@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from .artifacts import RunRecorder, collect_environment, write_report
+from .artifacts.model_result import MODEL_PROPERTY, headline
 from .config import SETTINGS, ConfigError, resolve_config
 from .errors import WasmTuneError
 from .fixtures import (
@@ -199,6 +200,8 @@ class _ReportHooks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown":
+            self._take_models(report)
         if MARKER not in report.keywords:
             return
         message = _failure_message(report) if report.failed else ""
@@ -209,6 +212,16 @@ class _ReportHooks:
         for name, value in report.user_properties:
             if name == RESULT_PROPERTY and isinstance(value, dict):
                 self.recorder.add_result(value)  # the full record goes to report.json, not JUnit
+            else:
+                kept.append((name, value))
+        report.user_properties = kept
+
+    def _take_models(self, report: pytest.TestReport) -> None:
+        """End-to-end model results (any item may record one) go to report.json's "models"."""
+        kept = []
+        for name, value in report.user_properties:
+            if name == MODEL_PROPERTY and isinstance(value, dict):
+                self.recorder.add_model(report.nodeid, value)
             else:
                 kept.append((name, value))
         report.user_properties = kept
@@ -230,6 +243,8 @@ class _ReportHooks:
         if self.recorder.tasks:
             for line in format_summary(self.recorder.tasks):
                 terminalreporter.write_line(line)
+        for model in self.recorder.models:
+            terminalreporter.write_line(headline(model))
         missing = self.recorder.without_result()
         if missing:
             terminalreporter.write_line(f"{len(missing)} wasm_tune item(s) gave no result:")

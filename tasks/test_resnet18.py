@@ -8,10 +8,11 @@ from functools import cache
 import numpy as np
 import pytest
 
+from pytest_wasm_tune.artifacts.model_result import MODEL_PROPERTY, ModelResult, headline
 from pytest_wasm_tune.kernels import wasm_target
 from pytest_wasm_tune.models.compile import compile_host, compile_model_timed, run_host
 from pytest_wasm_tune.models.resnet18 import INPUT_SHAPE, resnet18_for_compile
-from pytest_wasm_tune.models.run import measure_in_browser, run_in_browser
+from pytest_wasm_tune.models.run import latency_in_browser, run_in_browser
 from pytest_wasm_tune.models.tasks import extract_tasks
 from pytest_wasm_tune.remote import stage_reference
 from pytest_wasm_tune.tuning import TuneTask, database_paths
@@ -77,29 +78,29 @@ def test_resnet18_end_to_end(
     for label, compiled in builds.items():
         sha = bench.staging.publish(compiled.wasm)
         try:
-            with bench.device.session(stage_reference(sha), call_timeout_s=300) as session:
+            with bench.device.session(stage_reference(sha), call_timeout_s=600) as session:
                 out = run_in_browser(session, [x])
                 np.testing.assert_allclose(out, expected, rtol=1e-3, atol=1e-3)
-                latency[label] = measure_in_browser(
-                    session, [x], repeat=3, warmup=1, timeout_s=300
-                ).median_s
+                latency[label], _ = latency_in_browser(session, [x], timeout_s=600)
         finally:
             bench.staging.release(sha)
-    record_property("resnet18_untuned_ms", round(latency["untuned"] * 1e3, 2))
-    record_property("resnet18_tuned_functions", applied)
-    schedules = f"{applied} of {len(tasks())} functions got a tuned schedule"
-    if "tuned" not in latency:
-        why = "from the databases" if wasm_tune_config.enabled else "(check: no --wasm-tune)"
-        print(
-            f"\nResNet-18 in {wasm_tune_browser}: untuned {latency['untuned'] * 1e3:.1f} ms; "
-            f"{schedules} {why}; wrote {out_path}"
-        )
-        return
-    ratio = latency["untuned"] / latency["tuned"]
-    record_property("resnet18_tuned_ms", round(latency["tuned"] * 1e3, 2))
-    record_property("resnet18_speedup", round(ratio, 2))
-    print(
-        f"\nResNet-18 in {wasm_tune_browser}: tuned {latency['tuned'] * 1e3:.1f} ms "
-        f"({schedules}, from {len(db_dirs)} databases), untuned "
-        f"{latency['untuned'] * 1e3:.1f} ms, {ratio:.2f}x; wrote {out_path}"
+    browser = getattr(bench.device, "browser", None)
+    result = ModelResult(
+        "resnet-18",
+        wasm_tune_browser,
+        str(getattr(browser, "version", "")),
+        latency["untuned"],
+        latency.get("tuned"),
+        applied,
+        len(tasks()),
+        str(out_path),
     )
+    record_property(MODEL_PROPERTY, result.to_record())
+    record_property("resnet18_untuned_ms", round(latency["untuned"].median * 1e3, 2))
+    record_property("resnet18_tuned_functions", applied)
+    if result.tuned is not None:
+        record_property("resnet18_tuned_ms", round(result.tuned.median * 1e3, 2))
+        record_property("resnet18_speedup", round(result.speedup or 0, 2))
+    elif not wasm_tune_config.enabled:
+        print("\n(check: no --wasm-tune, so no tuned schedules)")
+    print(f"\n{headline(result.to_record())}; wrote {out_path}")

@@ -25,9 +25,14 @@ class RunRecorder:
 
     tasks: list[dict[str, Any]] = field(default_factory=list)
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    models: list[dict[str, Any]] = field(default_factory=list)
 
     def add_result(self, record: Mapping[str, Any]) -> None:
         self.tasks.append(dict(record))
+
+    def add_model(self, nodeid: str, record: Mapping[str, Any]) -> None:
+        """An end-to-end model result (artifacts/model_result.py)."""
+        self.models.append({"nodeid": nodeid, **record})
 
     def add_outcome(self, nodeid: str, when: str, outcome: str, message: str = "") -> None:
         """Keep the worst outcome per item (a failed setup is an "error", as pytest says)."""
@@ -39,7 +44,7 @@ class RunRecorder:
 
     @property
     def empty(self) -> bool:
-        return not self.tasks and not self.items
+        return not self.tasks and not self.items and not self.models
 
     def browsers(self) -> dict[str, str]:
         return {task["browser"]: task.get("browser_version", "") for task in self.tasks}
@@ -67,6 +72,7 @@ class RunRecorder:
             "config": dict(config),
             "environment": dict(environment),
             "tasks": tasks,
+            "models": list(self.models),
             "items": list(self.items.values()),
         }
 
