@@ -9,7 +9,7 @@ APT_PACKAGES := emscripten node-acorn chromium chromium-driver
 export SE_OFFLINE := true
 export SE_AVOID_STATS := true
 
-.PHONY: setup system-packages runtime tune test lint bench doctor clean
+.PHONY: setup system-packages runtime tune test lint bench doctor clean constraints
 
 setup: system-packages $(STAMPS)/venv $(STAMPS)/web runtime
 
@@ -25,11 +25,18 @@ system-packages:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(STAMPS)/venv: pyproject.toml
+# Exactly the tested versions (constraints.txt) within pyproject.toml's ranges.
+$(STAMPS)/venv: pyproject.toml constraints.txt
 	@mkdir -p $(STAMPS)
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
+
+# After upgrading packages in .venv (within the ranges) and testing: write its exact set down.
+constraints: $(STAMPS)/venv
+	{ sed -n '/^#/p' constraints.txt; \
+	  $(PY) -m pip freeze --exclude-editable --disable-pip-version-check; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 $(STAMPS)/web: web/package.json web/package-lock.json
 	@mkdir -p $(STAMPS)
@@ -61,8 +68,8 @@ lint: $(STAMPS)/venv
 	$(PY) -m ruff format --check .
 
 # The peers timed beside our kernels (bench/peers.py) need the `bench` extra (onnx).
-$(STAMPS)/bench: pyproject.toml $(STAMPS)/venv
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+$(STAMPS)/bench: pyproject.toml constraints.txt $(STAMPS)/venv
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
 	@touch $@
 
 bench: setup $(STAMPS)/bench
