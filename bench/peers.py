@@ -550,6 +550,18 @@ class PeerPage:
             shutil.rmtree(self._profile, ignore_errors=True)
             self._profile = None
 
+    def process_cpu_s(self) -> float:
+        """CPU seconds used so far by the driver and every browser process it started."""
+        import psutil
+
+        total = 0.0
+        pids = [self._driver.service.process.pid, *_browser_pids(self._driver)]
+        for pid in pids:
+            with contextlib.suppress(psutil.Error):
+                times = psutil.Process(pid).cpu_times()
+                total += times.user + times.system
+        return total
+
 
 def _browser_pids(driver: Any) -> list[int]:
     import psutil
@@ -559,6 +571,40 @@ def _browser_pids(driver: Any) -> list[int]:
         return [child.pid for child in process.children(recursive=True)]
     except (psutil.Error, AttributeError):
         return []
+
+
+def cpu_busy_s(cpus: frozenset[int], stat: str | None = None) -> float:
+    """Non-idle seconds of `cpus` since boot (/proc/stat; hypervisor steal counts as busy)."""
+    text = stat if stat is not None else Path("/proc/stat").read_text()
+    ticks = 0
+    for line in text.splitlines():
+        name, *fields = line.split()
+        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+            values = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+            ticks += sum(values) - values[3] - values[4]
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def contention(
+    cpus: frozenset[int],
+    wall_s: float,
+    busy_s: float,
+    browser_s: float,
+    other_cpus: frozenset[int] = frozenset(),
+    other_busy_s: float = 0.0,
+) -> dict[str, Any]:
+    """How busy the measure CPUs were during the rounds, by our browser and by anything else,
+    and how busy the other CPUs were (a busy sibling core slows wasm too: FIELD_NOTES)."""
+    capacity = wall_s * len(cpus)
+    load: dict[str, Any] = {
+        "cpus": sorted(cpus),
+        "browser_busy_pct": round(100 * browser_s / capacity, 1),
+        "others_busy_pct": round(100 * max(0.0, busy_s - browser_s) / capacity, 1),
+    }
+    if other_cpus:
+        load["other_cpus"] = sorted(other_cpus)
+        load["other_cpus_busy_pct"] = round(100 * other_busy_s / (wall_s * len(other_cpus)), 1)
+    return load
 
 
 # ---- the bench -------------------------------------------------------------------------------
@@ -609,12 +655,14 @@ def bench_peers(
     with plan.working(), _site(ops, seed) as assets, PageServer(assets) as server:
         log(f"Chromium on {plan.describe()}")
         with PeerPage(server.origin + "/", plan) as page:
-            result = _measure(page, ops, rounds, seed)
+            result = _measure(page, ops, rounds, seed, plan.measure)
     result["wall_s"] = round(time.monotonic() - started, 1)
     return result
 
 
-def _measure(page: PeerPage, ops: Sequence[PeerOp], rounds: int, seed: int) -> dict[str, Any]:
+def _measure(
+    page: PeerPage, ops: Sequence[PeerOp], rounds: int, seed: int, measure_cpus: frozenset[int]
+) -> dict[str, Any]:
     config = {
         "ops": [op.page_spec(seed + index) for index, op in enumerate(ops)],
         "peakUrl": "/peak.wasm",
@@ -661,6 +709,9 @@ def _measure(page: PeerPage, ops: Sequence[PeerOp], rounds: int, seed: int) -> d
         }
     samples: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
     peak_gflops: dict[int, list[float]] = {}
+    other_cpus = frozenset(os.sched_getaffinity(0)) - measure_cpus
+    start = (time.monotonic(), cpu_busy_s(measure_cpus), page.process_cpu_s())
+    start_other = cpu_busy_s(other_cpus)
     for round_index in range(rounds):
         order = PEERS if round_index % 2 == 0 else PEERS[::-1]
         schedule = [run for run in runs if run[0] == "peak"]
@@ -674,7 +725,22 @@ def _measure(page: PeerPage, ops: Sequence[PeerOp], rounds: int, seed: int) -> d
                     sample["flopsPerCall"] / sample["perCallS"] / 1e9
                 )
         log(f"round {round_index + 1}/{rounds}: {_round_line(samples, ops, peak_gflops)}")
-    return _assemble(page.version, info, ops, samples, peak_gflops, warmups, errors, rounds)
+    busy = contention(
+        measure_cpus,
+        time.monotonic() - start[0],
+        cpu_busy_s(measure_cpus) - start[1],
+        page.process_cpu_s() - start[2],
+        other_cpus,
+        cpu_busy_s(other_cpus) - start_other,
+    )
+    log(
+        f"measure CPU {busy['cpus']} during the rounds: our browser {busy['browser_busy_pct']} %,"
+        f" everything else {busy['others_busy_pct']} %; other CPUs"
+        f" {busy.get('other_cpus_busy_pct', 'n/a')} % busy"
+    )
+    result = _assemble(page.version, info, ops, samples, peak_gflops, warmups, errors, rounds)
+    result["measure_cpu_load"] = busy
+    return result
 
 
 def _check_resnet_flops(info: Mapping[str, Any]) -> None:

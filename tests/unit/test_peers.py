@@ -2,6 +2,7 @@
 models (when `onnx` is installed: extra `bench`) and the conversion of samples to figures."""
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -133,6 +134,23 @@ def test_page_assets_name_every_file_and_report_missing_npm_files(
     assert assets["/"] == peers.PAGE_DIR / "index.html"
     assert assets["/peak.wasm"] == peak and assets["/models/resnet18.onnx"] == assets_of["resnet18"]
     assert all(path.is_file() for url, path in assets.items() if url.endswith(".js"))
+
+
+def test_measure_cpu_load_separates_our_browser_from_everything_else() -> None:
+    stat = (
+        "cpu  900 0 300 5000 10 0 0 0 0 0\n"
+        "cpu0 100 0 100 4000 10 0 0 0 0 0\n"
+        "cpu1 800 0 200 1000 0 0 0 50 0 0\n"  # busy = user + system + steal
+        "intr 12345\n"
+    )
+    hz = os.sysconf("SC_CLK_TCK")
+    assert peers.cpu_busy_s(frozenset({1}), stat) == pytest.approx(1050 / hz)
+    assert peers.cpu_busy_s(frozenset({0, 1}), stat) == pytest.approx(1250 / hz)
+    load = peers.contention(frozenset({1}), wall_s=10.0, busy_s=9.0, browser_s=6.0)
+    assert load == {"cpus": [1], "browser_busy_pct": 60.0, "others_busy_pct": 30.0}
+    assert peers.contention(frozenset({1}), 10.0, 5.0, 6.0)["others_busy_pct"] == 0.0
+    both = peers.contention(frozenset({1}), 10.0, 9.0, 6.0, frozenset({0}), 2.5)
+    assert (both["other_cpus"], both["other_cpus_busy_pct"]) == ([0], 25.0)
 
 
 # ---- ONNX models (need the `bench` extra) ----------------------------------------------------
