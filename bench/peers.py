@@ -44,6 +44,7 @@ from pytest_wasm_tune import defaults
 from pytest_wasm_tune.browsers.chromium import check_chromium
 from pytest_wasm_tune.browsers.sandbox import sandbox_flags
 from pytest_wasm_tune.measure.cpus import CpuPlan
+from pytest_wasm_tune.measure.host_lock import host_measure_lock
 from pytest_wasm_tune.services.page_server import PageServer
 from pytest_wasm_tune.stats import Spread
 
@@ -508,8 +509,10 @@ class PeerPage:
             f"peer page did not load within {PAGE_LOAD_TIMEOUT_S:.0f} s{self._console()}"
         )
 
-    def call(self, method: str, *args: Any, timeout_s: float) -> Any:
-        """Run `window.peerBench.call(method, args)`; PeerError on a page error or timeout."""
+    def call(self, method: str, *args: Any, timeout_s: float, timed: bool = False) -> Any:
+        """Run `window.peerBench.call(method, args)`; PeerError on a page error or timeout.
+        A `timed` call holds the host's measurement lock: no other browser of this host (a
+        tuning run, another bench) times anything meanwhile."""
         from selenium.common.exceptions import TimeoutException, WebDriverException
 
         self._driver.set_script_timeout(timeout_s)
@@ -517,8 +520,10 @@ class PeerPage:
             "const done = arguments[arguments.length - 1];"
             "window.peerBench.call(arguments[0], arguments[1]).then(done);"
         )
+        lock = host_measure_lock().held() if timed else contextlib.nullcontext()
         try:
-            answer = self._driver.execute_async_script(script, method, list(args))
+            with lock:
+                answer = self._driver.execute_async_script(script, method, list(args))
         except TimeoutException as err:
             raise PeerError(
                 f"peer page failed: {method}{list(args)} took over {timeout_s:.0f} s"
@@ -690,7 +695,7 @@ def _measure(
                 runs.append((peer, op.name))
     for peer, name in list(runs):
         try:
-            warm = page.call("warmup", peer, name, timeout_s=WARMUP_TIMEOUT_S)
+            warm = page.call("warmup", peer, name, timeout_s=WARMUP_TIMEOUT_S, timed=True)
             _check_output(peer, name, warm.get("check"), ops)
         except PeerError as err:
             if peer == "peak":
@@ -712,12 +717,13 @@ def _measure(
     other_cpus = frozenset(os.sched_getaffinity(0)) - measure_cpus
     start = (time.monotonic(), cpu_busy_s(measure_cpus), page.process_cpu_s())
     start_other = cpu_busy_s(other_cpus)
+    waited_before = host_measure_lock().waited_s
     for round_index in range(rounds):
         order = PEERS if round_index % 2 == 0 else PEERS[::-1]
         schedule = [run for run in runs if run[0] == "peak"]
         schedule += [(peer, op.name) for op in ops for peer in order if (peer, op.name) in samples]
         for peer, name in schedule:
-            sample = page.call("sample", peer, name, timeout_s=SAMPLE_TIMEOUT_S)
+            sample = page.call("sample", peer, name, timeout_s=SAMPLE_TIMEOUT_S, timed=True)
             samples[(peer, name)].append(sample["perCallS"])
             if peer == "peak":
                 chains = int(name.removeprefix("peak_"))
@@ -739,6 +745,7 @@ def _measure(
         f" {busy.get('other_cpus_busy_pct', 'n/a')} % busy"
     )
     result = _assemble(page.version, info, ops, samples, peak_gflops, warmups, errors, rounds)
+    busy["lock_waited_s"] = round(host_measure_lock().waited_s - waited_before, 2)
     result["measure_cpu_load"] = busy
     return result
 
