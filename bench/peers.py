@@ -373,6 +373,8 @@ def op_figures(samples_s: Sequence[float], flops: int) -> dict[str, Any]:
         "n": spread.n,
         "gflops": round(flops / spread.median / 1e9, 2),
         "gflops_iqr": [round(flops / spread.q3 / 1e9, 2), round(flops / spread.q1 / 1e9, 2)],
+        "min_s": spread.low,
+        "gflops_best": round(flops / spread.low / 1e9, 2),  # least disturbed round
     }
 
 
@@ -384,6 +386,7 @@ def ms_figures(samples_s: Sequence[float]) -> dict[str, Any]:
         "q1": round(spread.q1, 3),
         "q3": round(spread.q3, 3),
         "n": spread.n,
+        "min": round(spread.low, 3),
     }
 
 
@@ -398,6 +401,7 @@ def ceiling_figures(
             "median_gflops": round(spread.median, 2),
             "q1_gflops": round(spread.q1, 2),
             "q3_gflops": round(spread.q3, 2),
+            "max_gflops": round(spread.high, 2),
             "n": spread.n,
         }
     if not chains:

@@ -87,6 +87,7 @@ def test_op_figures_are_median_quartiles_and_gflops_of_the_median() -> None:
     assert figures["median_s"] == 0.003 and (figures["q1_s"], figures["q3_s"]) == (0.002, 0.004)
     assert figures["n"] == 5 and figures["gflops"] == 2.0
     assert figures["gflops_iqr"] == [1.5, 3.0]
+    assert (figures["min_s"], figures["gflops_best"]) == (0.001, 6.0)
 
 
 def test_ms_figures_convert_seconds() -> None:
@@ -95,6 +96,7 @@ def test_ms_figures_convert_seconds() -> None:
         "q1": 78.75,
         "q3": 85.0,
         "n": 4,
+        "min": 78.0,
     }
 
 
@@ -104,6 +106,7 @@ def test_the_ceiling_is_the_best_chain_counts_median() -> None:
     )
     assert ceiling == 62.0 and details["best_chains"] == 12
     assert details["chains"]["16"]["median_gflops"] == 41.0
+    assert details["chains"]["16"]["max_gflops"] == 70.0
     assert list(details["chains"]) == ["4", "12", "16"]
     with pytest.raises(ValueError, match="no ceiling samples"):
         peers.ceiling_figures({})
