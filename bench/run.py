@@ -88,6 +88,8 @@ def kernel_summary(result: TuneResult) -> dict[str, Any]:
         if result.search_best_s
         else None,
         "wall_s": round(result.wall_s, 1),
+        "search_phases_s": {k: round(v, 3) for k, v in result.search_phases_s.items()},
+        "warmup_stops": _count(entry.warmup_stop for entry in result.trial_log),
         "finalists": [
             {
                 "label": figure.label,
@@ -103,6 +105,13 @@ def kernel_summary(result: TuneResult) -> dict[str, Any]:
             for entry in result.trial_log
         ],
     }
+
+
+def _count(values: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value or "none"] = counts.get(value or "none", 0) + 1
+    return counts
 
 
 def overhead(result: TuneResult) -> dict[str, Any]:
@@ -202,6 +211,9 @@ def main() -> int:
     parser.add_argument("--no-peers", dest="peers", action="store_false")
     parser.add_argument("--peer-rounds", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-pipeline", dest="pipeline", action="store_false", help="build, then measure"
+    )
     args = parser.parse_args()
     kernels = bench_kernels()
     names = list(kernels) if args.kernels == "all" else args.kernels.split(",")
@@ -209,7 +221,11 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown kernels {unknown}; known: {', '.join(kernels)}")
     options = TuneOptions(
-        trials=args.trials, trials_per_iter=args.trials_per_iter, seed=args.seed, fresh=True
+        trials=args.trials,
+        trials_per_iter=args.trials_per_iter,
+        seed=args.seed,
+        fresh=True,
+        pipeline=args.pipeline,
     )
     results: dict[str, Any] = {"trials": args.trials, "trials_per_iter": args.trials_per_iter}
     with tempfile.TemporaryDirectory(prefix="wasm-tune-bench-") as tmp, LocalStack() as stack:

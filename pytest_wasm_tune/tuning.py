@@ -109,11 +109,14 @@ class TuneOptions:
     keep_staged: bool = False
     fresh: bool = False
     seed: int | None = None
-    build_workers: int | None = None  # None: one per work CPU of the workbench's CPU plan
+    build_workers: int | None = None  # None: every CPU (pipelined: each work CPU of the plan)
     build_timeout_s: float = defaults.BUILD_TIMEOUT_S  # a slower compile is a failed candidate
-    # measure each chunk of a batch while the next one compiles: only where the CPU plan gives
-    # the browser CPUs of its own, so no compile shares a CPU with a timed repeat
-    pipeline: bool = True
+    # measure each chunk of a batch while the next one compiles (only where the CPU plan gives
+    # the browser CPUs of its own). Off by default: every chunk is a module of its own, and
+    # Chromium (--no-liftoff) spends ~3.5 s compiling each one on the measure CPU, so on 2 cores
+    # it cost 1.13 s of overhead per trial against 0.62 s without (512³ matmul, 64 trials).
+    # Without it, builds use every CPU: nothing is timed while they run.
+    pipeline: bool = False
     # the search never overlaps timed repeats (MetaSchedule waits for a batch's results)
     search_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     final_rounds: int = defaults.FINAL_ROUNDS
@@ -355,6 +358,8 @@ def _trial_entry(
         browser=state.browser,
         browser_version=state.browser_version,
         wall_time=time.time(),
+        warmup_calls=log.warmup_calls if log is not None else 0,
+        warmup_stop=log.warmup_stop if log is not None else "",
     )
 
 
@@ -419,7 +424,11 @@ def _tune(
     with phases.timed("reference"):
         reference = HostReference(task.mod, task.arg_specs())
     cpus = bench.cpus
-    workers = options.build_workers or (cpus.work_threads if cpus is not None else 1)
+    pipelined = options.pipeline and cpus is not None and cpus.separated
+    # pipelined: builds stay off the measure CPUs; else nothing is timed while they run
+    build_cpus = cpus if pipelined else None
+    all_cpus = len(os.sched_getaffinity(0))
+    workers = options.build_workers or (cpus.work_threads if pipelined and cpus else all_cpus)
     builder = WasmBatchBuilder(
         bench.linker,
         staging,
@@ -427,11 +436,11 @@ def _tune(
         state.recorded,
         workers,
         timeout_s=options.build_timeout_s,
-        cpus=cpus,
+        cpus=build_cpus,
     )
     runner = BrowserRunner(device, staging, reference, phases, options.measure, state.recorded)
     target = wasm_target(bench.relaxed_simd)
-    if options.pipeline and cpus is not None and cpus.separated:
+    if pipelined:
         builder.on_staged = runner.prefetch
     search_phases: dict[str, float] = {}
     try:

@@ -32,6 +32,8 @@ class TrialEntry:
     browser: str = ""
     browser_version: str = ""
     wall_time: float = field(default=0.0)
+    warmup_calls: int = 0  # the page's warm-up before the timed repeats
+    warmup_stop: str = ""
 
     def to_json(self) -> str:
         data: dict[str, Any] = asdict(self)
@@ -51,6 +53,8 @@ class TrialEntry:
             browser=str(data.get("browser", "")),
             browser_version=str(data.get("browser_version", "")),
             wall_time=float(data.get("wall_time", 0.0)),
+            warmup_calls=int(data.get("warmup_calls", 0)),
+            warmup_stop=str(data.get("warmup_stop", "")),
         )
 
 

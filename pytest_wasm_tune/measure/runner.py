@@ -66,6 +66,8 @@ class TrialLog:
     error: str | None = None
     verified: bool = False
     abandoned: bool = False  # timed by its warm-up call alone: not a full measurement
+    warmup_calls: int = 0
+    warmup_stop: str = ""  # how the page's warm-up ended ("stable", "time", ...)
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,10 @@ class BrowserRunner(PyRunner):
                 self.measured += 1
                 item.log.number, item.log.times_s = result.number, result.times_s
                 item.log.abandoned = result.abandoned
+                item.log.warmup_calls, item.log.warmup_stop = (
+                    result.warmup_calls,
+                    result.warmup_stop,
+                )
                 measured.append((item, result))
             self._verify_best(session, measured, spec)
             measured.clear()

@@ -171,7 +171,7 @@ export function nextCalibrationNumber(n, durationMs, targetMs, maxNumber = MAX_N
  * Default bounds of the adaptive warm-up (see `warmUp`). `batchMs` is the length a warm-up
  * batch is sized to once the first calls are timed (single calls for kernels slower than that).
  */
-export const WARMUP_LIMITS = Object.freeze({ maxCalls: 10000, maxMs: 250, tolerance: 0.04, batchMs: 5 });
+export const WARMUP_LIMITS = Object.freeze({ maxCalls: 10000, maxMs: 100, tolerance: 0.04, batchMs: 5 });
 
 /**
  * Bounds of the adaptive warm-up: `WARMUP_LIMITS` with the given fields replaced.
