@@ -13,7 +13,8 @@ runners-up interleaved in one fresh session, with their spread), never search-ti
   MetaSchedule search + cost model, builder: compile + link + stage, join: waiting for the
   browser beyond kernel time) that adds up to the mean.
 - quiet_timing: the tuned matmul's spread with the builder idle vs busy (see bench/quiet.py).
-- resnet18_ms: untuned, and tuned with the databases of `make tune` when they exist.
+- resnet18_ms: ours (the `resnet-18.wasm` of the last `make tune`, when there is one, timed
+  here: median/IQR of 15 calls) beside the peers' ResNet-18 (same topology, random weights).
 """
 
 from __future__ import annotations
@@ -159,6 +160,41 @@ def quiet_timing(stack: LocalStack, result: TuneResult, task: TuneTask) -> dict[
     )
 
 
+def time_our_resnet18(stack: LocalStack, wasm: Path) -> dict[str, Any] | None:
+    """Median/quartiles (ms) of our tuned ResNet-18 (`make tune`'s artifact), if it exists."""
+    import numpy as np
+
+    from pytest_wasm_tune.models.resnet18 import INPUT_SHAPE
+    from pytest_wasm_tune.models.run import latency_in_browser
+    from pytest_wasm_tune.remote import stage_reference
+
+    if not wasm.is_file():
+        log(f"no {wasm}: run `make tune` first to time our ResNet-18 beside the peers")
+        return None
+    bench = stack.workbench
+    x = np.random.default_rng(0).uniform(-1, 1, INPUT_SHAPE).astype("float32")
+    sha = bench.staging.publish(wasm.read_bytes())
+    try:
+        with bench.device.session(stage_reference(sha), call_timeout_s=600) as session:
+            spread, _ = latency_in_browser(session, [x], timeout_s=600)
+    finally:
+        bench.staging.release(sha)
+    return {
+        "wasm": str(wasm),
+        "median": spread.median * 1e3,
+        "q1": spread.q1 * 1e3,
+        "q3": spread.q3 * 1e3,
+        "n": spread.n,
+    }
+
+
+def add_resnet18_ratio(results: dict[str, Any], peers: dict[str, Any] | None) -> None:
+    ours = results.get("resnet18_ms", {}).get("ours")
+    peer_ms = [f["median"] for f in ((peers or {}).get("resnet18_ms") or {}).values() if f]
+    if ours and peer_ms:
+        results["peer_ratio_resnet18"] = round(min(peer_ms) / ours["median"], 3)
+
+
 def add_peer_ratios(results: dict[str, Any], peers: dict[str, Any] | None) -> None:
     """peer_ratio_* and fraction_of_ceiling for every kernel of ours (see the docstring)."""
     ceiling = (peers or {}).get("ceiling_gflops")
@@ -204,11 +240,15 @@ def measure_peers_safely(kernel_names: list[str], rounds: int) -> dict[str, Any]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=128, help="per kernel (default: 128)")
-    parser.add_argument("--trials-per-iter", type=int, default=32, help="default: 32")
+    parser.add_argument("--trials-per-iter", type=int, default=64, help="default: 64")
     parser.add_argument("--kernels", default="all", help="comma-separated (default: all)")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--no-relaxed-simd", dest="relaxed_simd", action="store_false")
     parser.add_argument("--no-peers", dest="peers", action="store_false")
+    parser.add_argument("--no-resnet18", dest="resnet18", action="store_false")
+    parser.add_argument(
+        "--resnet18-wasm", type=Path, default=Path("wasm-tune-artifacts/resnet-18.wasm")
+    )
     parser.add_argument("--peer-rounds", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -252,9 +292,15 @@ def main() -> int:
             results.update(overhead(result))
             log("quiet timing: the tuned matmul with the builder idle and busy")
             results["quiet_timing"] = quiet_timing(stack, result, task)
+        if args.resnet18:
+            log(f"timing our ResNet-18 ({args.resnet18_wasm})")
+            results["resnet18_ms"] = {"ours": time_our_resnet18(stack, args.resnet18_wasm)}
     peers = measure_peers_safely(names, args.peer_rounds) if args.peers else None
     results["peers"] = peers
     add_peer_ratios(results, peers)
+    if "resnet18_ms" in results:
+        results["resnet18_ms"].update((peers or {}).get("resnet18_ms") or {})
+        add_resnet18_ratio(results, peers)
     text = json.dumps(results, indent=2)
     args.out.write_text(text + "\n")
     print(json.dumps(headline(results), indent=2))

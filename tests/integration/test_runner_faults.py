@@ -77,7 +77,7 @@ def test_trap_hang_and_wrong_result_become_errors_and_the_batch_goes_on(stack: L
     errors = [r.error_msg for r in results]
     assert errors[0] is None and errors[2] is None and errors[5] is None
     assert "out of bounds" in errors[1]
-    # (20 s: the first calls into a new module can take ~14 s under --no-liftoff, FIELD_NOTES)
+    # (20 s: the first calls into a new module can take ~14 s under --no-liftoff, web/README.md)
     assert "did not return within 20 s" in errors[3]
     assert "wrong result" in errors[4] and "max abs diff" in errors[4]
     assert all(
