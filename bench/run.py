@@ -9,9 +9,9 @@ wasm SIMD128 ceiling. Our figures are the tuner's final re-measurements (default
 runners-up interleaved in one fresh session, with their spread), never search-time minima.
 
 - overhead_per_trial_s: per search batch, (wall − time the kernels spent in timed repeats) /
-  trials, for the 512³ matmul; median over ≥ 4 batches, with a per-trial breakdown (generate:
-  MetaSchedule search + cost model, builder: compile + link + stage, join: waiting for the
-  browser beyond kernel time) that adds up to the mean.
+  trials, over the batches of every SIMD128 kernel; median over them (≥ 4 batches), with a
+  per-trial breakdown (generate: MetaSchedule search + cost model, builder: compile + link +
+  stage, join: waiting for the browser beyond kernel time) that adds up to the mean.
 - quiet_timing: the tuned matmul's spread with the builder idle vs busy (see bench/quiet.py).
 - resnet18_ms: ours (the `resnet-18.wasm` of the last `make tune`, when there is one, timed
   here: median/IQR of 15 calls) beside the peers' ResNet-18 (same topology, random weights).
@@ -115,9 +115,12 @@ def _count(values: Any) -> dict[str, int]:
     return counts
 
 
-def overhead(result: TuneResult) -> dict[str, Any]:
-    """Harness overhead per trial from the search batches (see the module docstring)."""
-    batches = [b for b in result.batches if b.trials]
+def overhead(results: list[TuneResult]) -> dict[str, Any]:
+    """Harness overhead per trial from the search batches of every SIMD128 kernel (see the
+    module docstring)."""
+    batches = [b for result in results for b in result.batches if b.trials]
+    if not batches:
+        return {}
     per_batch = [(b.wall_s - b.kernel_s) / b.trials for b in batches]
     trials = sum(b.trials for b in batches)
     breakdown = {
@@ -287,9 +290,9 @@ def main() -> int:
                 if target == "simd128":
                     tuned[name] = (task, result)
             results["kernels"][name] = entry
+        results.update(overhead([result for _task, result in tuned.values()]))
         if "matmul512" in tuned:
             task, result = tuned["matmul512"]
-            results.update(overhead(result))
             log("quiet timing: the tuned matmul with the builder idle and busy")
             results["quiet_timing"] = quiet_timing(stack, result, task)
         if args.resnet18:
@@ -325,6 +328,18 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         for target in ("simd128", "relaxed_simd"):
             if kernel.get(target) and kernel[target]["tuned"]:
                 short[name][f"{target}_gflops"] = kernel[target]["tuned"]["gflops"]
+                short[name][f"{target}_gflops_iqr"] = kernel[target]["tuned"]["gflops_iqr"]
+        short[name]["peers_gflops"] = {
+            peer: round(kernel["flops"] / t / 1e9, 2)
+            for peer, t in kernel.get("peers_median_s", {}).items()
+        }
+    if "resnet18_ms" in results:
+        short["resnet18_ms"] = {
+            who: round(figures["median"], 1)
+            for who, figures in results["resnet18_ms"].items()
+            if figures
+        }
+        short["peer_ratio_resnet18"] = results.get("peer_ratio_resnet18")
     if "quiet_timing" in results:
         short["quiet_timing_iqr_pct"] = {
             k: v["iqr_pct"] for k, v in results["quiet_timing"].items() if isinstance(v, dict)
