@@ -120,6 +120,8 @@ def test_with_wasm_tune_each_task_is_tuned(project: pytest.Pytester) -> None:
         "browser": "chromium",
         "browser_version": "",
         "wall_time": 0.0,
+        "warmup_calls": 0,
+        "warmup_stop": "",
     }
     junit = (project.path / "junit.xml").read_text()
     assert '<property name="wasm_tune_best_gflops" value="4.0" />' in junit
