@@ -28,7 +28,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pytest_wasm_tune import defaults
-from pytest_wasm_tune.browsers.chromium import check_chromium
+from pytest_wasm_tune.browsers.chromium import check_chromium, quit_driver
 from pytest_wasm_tune.browsers.sandbox import sandbox_flags
 from pytest_wasm_tune.measure.cpus import CpuPlan
 from pytest_wasm_tune.measure.host_lock import host_measure_lock
@@ -548,13 +547,8 @@ class PeerPage:
 
     def __exit__(self, *exc: object) -> None:
         if self._driver is not None:
-            leftovers = _browser_pids(self._driver)
-            with contextlib.suppress(Exception):
-                self._driver.quit()
+            quit_driver(self._driver, _browser_pids(self._driver))
             self._driver = None
-            for pid in leftovers:  # a hung renderer can outlive quit()
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
         if self._profile is not None:
             shutil.rmtree(self._profile, ignore_errors=True)
             self._profile = None

@@ -35,6 +35,16 @@ def check_chromium(
             raise BrowserError(f"{what} was not found at {path}. Install it: {CHROMIUM_FIX}")
 
 
+def quit_driver(driver: object, leftover_pids: Sequence[int]) -> None:
+    """Quit a Selenium driver, then SIGKILL `leftover_pids` (a hung renderer can outlive
+    quit()); a dead browser must not stop the teardown."""
+    with contextlib.suppress(Exception):
+        driver.quit()  # type: ignore[attr-defined]
+    for pid in leftover_pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
 class ChromiumBrowser:
     """Opens the page in headless Chromium and waits until its RPC key is in the tracker.
 
@@ -156,13 +166,8 @@ class ChromiumBrowser:
 
     def stop(self) -> None:
         if self._driver is not None:
-            leftovers = self.browser_pids()
-            with contextlib.suppress(Exception):  # a dead browser must not stop the teardown
-                self._driver.quit()
+            quit_driver(self._driver, self.browser_pids())
             self._driver = None
-            for pid in leftovers:  # a hung renderer can outlive quit()
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
         if self._profile is not None:
             shutil.rmtree(self._profile, ignore_errors=True)
             self._profile = None
