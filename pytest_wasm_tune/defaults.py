@@ -74,3 +74,4 @@ MEASURE_WARMUP = 1
 FINAL_ROUNDS = 9
 CHECK_ROUNDS = 3
 FINALISTS = 3  # best + 2 runners-up
+SEARCH_ROUNDS = 3  # searches per run while earlier runs' candidates use up the budget

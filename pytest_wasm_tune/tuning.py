@@ -448,12 +448,17 @@ def _tune(
         state.best_s = min(before.values(), default=None)
         runner.best_verified_s = state.best_s if state.best_s is not None else math.inf
         measured_before = runner.measured
-        # the budget is per task and database: a rerun continues where the last one stopped
-        remaining = max(0, options.trials - len(state.recorded))
-        if remaining > 0:
+        phases_before = phases.snapshot()
+        state.start_batch(phases)
+        # the budget is per task and database: a rerun continues where the last one stopped.
+        # A search may propose candidates measured in an earlier run (they are not measured
+        # again and do not count), so it goes on for a few rounds until the budget is spent.
+        for search_round in range(defaults.SEARCH_ROUNDS):
+            remaining = max(0, options.trials - len(state.recorded))
+            if remaining == 0:
+                break
+            known = len(state.recorded)
             _quiet_meta_schedule_logging()
-            phases_before = phases.snapshot()
-            state.start_batch(phases)
             with phases.timed("search"):
                 ms.tune_tir(
                     task.mod,
@@ -470,10 +475,12 @@ def _tune(
                         task, options, state, runner, progress, started
                     ),
                     task_scheduler="round-robin",
-                    seed=options.seed,
+                    seed=None if options.seed is None else options.seed + search_round,
                     num_tuning_cores=options.search_threads,
                 )
-            search_phases = _phase_delta(phases_before, phases.snapshot())
+            if len(state.recorded) == known:
+                break  # the search space holds nothing new
+        search_phases = _phase_delta(phases_before, phases.snapshot())
         measured_in_search = runner.measured - measured_before
         count = options.finalists if options.trials else 0
         contenders = _contenders(database, task.mod, state, count)
