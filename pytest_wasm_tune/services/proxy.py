@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from .. import defaults
+from .. import defaults, processes
 from ..errors import ServiceError
 
 LOG_TAIL_LINES = 20
@@ -40,7 +39,7 @@ class ProxyService:
         self._proc: subprocess.Popen[str] | None = None
         self._log_path = log_path
         self._log: IO[bytes] | None = None
-        self._log_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._log_dir: Path | None = None
         self.rpc_port = rpc_port
         self.web_port = web_port
 
@@ -56,10 +55,11 @@ class ProxyService:
         for origin in self._allowed_origins:
             argv += ["--allow-origin", origin]
         if self._log_path is None:
-            self._log_dir = tempfile.TemporaryDirectory(prefix="wasm-tune-proxy-")
-            self._log_path = Path(self._log_dir.name) / "proxy.log"
+            self._log_dir = processes.owned_tempdir("proxy")
+            self._log_path = self._log_dir / "proxy.log"
         self._log = self._log_path.open("ab")
         self._proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._log, text=True)
+        processes.adopt(self._proc.pid)
         ports = self._read_ready_line(defaults.SERVICE_START_TIMEOUT_S)
         self.rpc_port, self.web_port = int(ports["rpc_port"]), int(ports["web_port"])
         return self
@@ -110,11 +110,12 @@ class ProxyService:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
+            processes.disown(self._proc.pid)
             self._proc = None
         if self._log is not None:
             self._log.close()
             self._log = None
         if self._log_dir is not None:
-            self._log_dir.cleanup()
+            processes.remove_tempdir(self._log_dir)
             self._log_dir = None
             self._log_path = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from types import TracebackType
 
-from .. import defaults
+from .. import defaults, processes
 from ..errors import ServiceError
 from .ports import wait_until
 
@@ -30,10 +30,18 @@ class TrackerService:
         except (OSError, ValueError) as err:
             raise ServiceError(f"TVM RPC tracker could not bind on {self.host}: {err}") from err
         self.port = int(self._tracker.port)
+        worker = self._worker_pid()
+        if worker is not None:
+            processes.adopt(worker)
         wait_until(
             self._answers, defaults.SERVICE_START_TIMEOUT_S, f"TVM tracker on port {self.port}"
         )
         return self
+
+    def _worker_pid(self) -> int | None:
+        """The pid of the process TVM runs the tracker in (its PopenWorker's subprocess)."""
+        popen = getattr(getattr(self._tracker, "proc", None), "_proc", None)
+        return getattr(popen, "pid", None)
 
     def _answers(self) -> bool:
         try:
@@ -57,7 +65,10 @@ class TrackerService:
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         if self._tracker is not None:
+            worker = self._worker_pid()
             self._tracker.terminate()
+            if worker is not None:
+                processes.disown(worker)
             self._tracker = None
 
 
