@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pytest_wasm_tune import defaults
-from pytest_wasm_tune.browsers.chromium import check_chromium, quit_driver
+from pytest_wasm_tune.browsers.base import quit_driver
+from pytest_wasm_tune.browsers.chromium import check_chromium
 from pytest_wasm_tune.browsers.sandbox import sandbox_flags
 from pytest_wasm_tune.measure.cpus import CpuPlan
 from pytest_wasm_tune.measure.host_lock import host_measure_lock

@@ -35,7 +35,7 @@ from kernels import bench_kernels
 from quiet import busy_vs_idle
 
 from pytest_wasm_tune.artifacts.environment import collect_environment
-from pytest_wasm_tune.testing import LocalStack
+from pytest_wasm_tune.local_stack import LocalStack
 from pytest_wasm_tune.tuning import (
     ProgressEvent,
     TuneOptions,

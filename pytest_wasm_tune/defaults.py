@@ -42,6 +42,10 @@ SYSTEM_LIB_PREFIX = ""
 
 CHROMIUM_BINARY = Path("/usr/bin/chromium")
 CHROMEDRIVER_BINARY = Path("/usr/bin/chromedriver")
+FIREFOX_BINARY = Path("/usr/bin/firefox-esr")
+WEBKIT_DRIVER_BINARY = Path("/usr/bin/WebKitWebDriver")
+WEBKIT_BROWSER_BINARY = Path("/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser")
+XVFB_BINARY = Path("/usr/bin/Xvfb")
 # `--no-sandbox` is added only where the sandbox cannot work (root, no user namespaces):
 # browsers/sandbox.py
 CHROMIUM_FLAGS = (
@@ -59,6 +63,7 @@ CHROMIUM_FLAGS = (
 )
 
 BROWSER_READY_TIMEOUT_S = 30.0
+BROWSER_START_ATTEMPTS = 3  # a browser that fails to start this often leaves the farm
 SERVICE_START_TIMEOUT_S = 20.0
 SESSION_OPEN_TIMEOUT_S = 30.0
 REMOTE_CALL_TIMEOUT_S = 60.0
@@ -75,3 +80,4 @@ FINAL_ROUNDS = 9
 CHECK_ROUNDS = 3
 FINALISTS = 3  # best + 2 runners-up
 SEARCH_ROUNDS = 3  # searches per run while earlier runs' candidates use up the budget
+WARM_START_SEEDS = 8  # best records of another run measured first (warm_start.py)

@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .browsers.chromium import check_chromium
+from .browsers.registry import LOCAL_BROWSERS, BrowserKind
 from .errors import WasmTuneError
 from .toolchain.cache import Manifest
 from .toolchain.runtime import WEB_PACKAGE_DIR, expected_web_runtime
@@ -51,12 +51,13 @@ def _check_web_packages() -> str:
     return "web/node_modules present"
 
 
-def _check_chromium() -> str:
-    check_chromium()
-    out = subprocess.run(
-        ["/usr/bin/chromium", "--version"], capture_output=True, text=True, timeout=30
-    )
-    return out.stdout.strip() or "chromium present"
+def _browser_check(kind: BrowserKind) -> Callable[[], str]:
+    def check() -> str:
+        kind.check()
+        out = subprocess.run(kind.version_argv, capture_output=True, text=True, timeout=30)
+        return out.stdout.strip() or f"{kind.name} present"
+
+    return check
 
 
 def _check_cache() -> str:
@@ -75,7 +76,7 @@ CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("python packages", _check_packages),
     ("emscripten", _check_emcc),
     ("npm packages", _check_web_packages),
-    ("chromium", _check_chromium),
+    *((kind.name, _browser_check(kind)) for kind in LOCAL_BROWSERS.values() if not kind.emulation),
     ("runtime cache", _check_cache),
 )
 

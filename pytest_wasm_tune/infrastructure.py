@@ -14,9 +14,12 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import socket
 import tempfile
 import urllib.parse
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -29,6 +32,7 @@ from .services.tracker import tracker_free_keys
 from .toolchain.runtime import Progress, print_progress
 
 if TYPE_CHECKING:
+    from .services import PageServer, ProxyService, TrackerService
     from .toolchain import WebRuntime
     from .tuning import Workbench
 
@@ -85,10 +89,20 @@ class SessionServices:
         self._host = host
         self._stack = contextlib.ExitStack()
         self.addresses: ServiceAddresses
+        self.tracker: TrackerService
+        self.page_server: PageServer
+        self.proxy: ProxyService
 
     def __enter__(self) -> SessionServices:
         from .services import PageServer, ProxyService, TrackerService
 
+        if not ipaddress.ip_address(socket.gethostbyname(self._host)).is_loopback:
+            warnings.warn(
+                f"wasm-tune: the page server and the RPC proxy listen on {self._host}, reachable "
+                "from other machines (the farm file asks for it); the proxy accepts only the "
+                "page's origin",
+                stacklevel=2,
+            )
         try:
             stage_dir = self._stage_dir or Path(
                 self._stack.enter_context(tempfile.TemporaryDirectory(prefix="wasm-tune-stage-"))
@@ -102,6 +116,7 @@ class SessionServices:
         except BaseException:
             self._stack.close()
             raise
+        self.tracker, self.page_server, self.proxy = tracker, page, proxy
         self.addresses = ServiceAddresses(tracker.address, proxy.ws_url, page.origin, stage_dir)
         return self
 
@@ -199,7 +214,8 @@ class WorkerBrowsers:
         return self._benches[name]
 
     def _start(self, name: str) -> Workbench:
-        from .browsers.chromium import ChromiumBrowser
+        from .browsers.registry import LOCAL_BROWSERS
+        from .browsers.remote_webdriver import RemoteWebDriverBrowser
         from .device import BrowserDevice
         from .measure.cpus import CpuPlan
         from .measure.staging import StagingDirectory
@@ -207,16 +223,11 @@ class WorkerBrowsers:
         from .tuning import Workbench
 
         remote = self.farm.get(name) if self.farm else None
-        if remote is not None:
+        kind = LOCAL_BROWSERS.get(name)
+        if remote is None and kind is None:
             raise BrowserError(
-                f"browser {name!r} from the farm file {self.farm.path} ({remote.url}, "
-                f"browserName {remote.browser_name!r}) is a remote WebDriver browser: remote "
-                "browsers are not yet supported (the farm file is only validated). "
-                "Fix: --wasm-tune-browsers chromium"
-            )
-        if name != "chromium":
-            raise BrowserError(
-                f"no local browser named {name!r}. Fix: --wasm-tune-browsers chromium"
+                f"no browser named {name!r}: not a local one ({', '.join(LOCAL_BROWSERS)}) "
+                "and not in a farm file. Fix: --wasm-tune-browsers chromium"
             )
         linker = KernelLinker(self.runtime())
         key = f"wasm-tune-{self.worker_id}-{name}-{uuid.uuid4().hex[:8]}"
@@ -225,11 +236,21 @@ class WorkerBrowsers:
         def registered() -> bool:
             return tracker_free_keys(tracker).get(key, 0) > 0
 
-        cpus = CpuPlan.for_this_host()
-        browser = self._stack.enter_context(
-            ChromiumBrowser(self.services.page_url(key), registered, cpus=cpus)
-        )
+        url = self.services.page_url(key)
+        cpus = None if remote is not None else CpuPlan.for_this_host()
+        if remote is not None:
+            browser = RemoteWebDriverBrowser(remote, url, registered, report=self._progress)
+        else:
+            assert kind is not None
+            browser = kind.load()(url, registered, cpus=cpus, report=self._progress)
+        self._stack.enter_context(browser)
         self.versions[name] = browser.version
+        relaxed = self.relaxed_simd and (kind is None or kind.relaxed_simd)
+        if self.relaxed_simd and not relaxed:
+            self._progress(
+                f"{name}: its engine does not run relaxed SIMD; it measures SIMD128 builds "
+                "(databases without the -relaxed-simd suffix)"
+            )
         device = BrowserDevice(browser, tracker, key, registered)
         staging = StagingDirectory(self.services.stage_dir)
-        return Workbench(device, linker, staging, self.relaxed_simd, cpus)
+        return Workbench(device, linker, staging, relaxed, cpus)

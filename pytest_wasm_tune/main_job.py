@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from .kernels import build_wasm
-from .testing import LocalStack
+from .local_stack import LocalStack
 
 
 def matmul_prim_func(n: int):

@@ -1,5 +1,4 @@
-"""Browsers that load the measurement page and register as TVM RPC servers."""
+"""Browsers that load the measurement page and register as TVM RPC servers.
 
-from .chromium import ChromiumBrowser
-
-__all__ = ["ChromiumBrowser"]
+`registry.LOCAL_BROWSERS` lists the local ones; `remote_webdriver` drives farm-file entries.
+"""

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_wasm_tune.testing import LocalStack
+from pytest_wasm_tune.local_stack import LocalStack
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ import pytest
 
 from pytest_wasm_tune.artifacts import database as db
 from pytest_wasm_tune.artifacts.trial_journal import TrialJournal
+from pytest_wasm_tune.local_stack import LocalStack
 from pytest_wasm_tune.measure.builder import candidate_key
-from pytest_wasm_tune.testing import LocalStack
 from pytest_wasm_tune.tuning import TuneOptions, database_paths, tune
 
 from . import tuning_child

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from pytest_wasm_tune.kernels import build_wasm
+from pytest_wasm_tune.local_stack import LocalStack
 from pytest_wasm_tune.main_job import matmul_prim_func
 from pytest_wasm_tune.services import ProxyService
-from pytest_wasm_tune.testing import LocalStack
 
 pytestmark = pytest.mark.integration
 

@@ -11,6 +11,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from pytest_wasm_tune.kernels import wasm_target
+from pytest_wasm_tune.local_stack import LocalStack
 from pytest_wasm_tune.measure.staging import StagingDirectory
 from pytest_wasm_tune.models import build_resnet18, resnet18_for_compile
 from pytest_wasm_tune.models.compile import compile_host, compile_model_timed, run_host
@@ -18,7 +19,6 @@ from pytest_wasm_tune.models.resnet18 import BN_EPSILON, STAGES
 from pytest_wasm_tune.models.run import measure_in_browser, run_in_browser, wall_clock_in_browser
 from pytest_wasm_tune.models.tasks import extract_tasks
 from pytest_wasm_tune.remote import stage_reference
-from pytest_wasm_tune.testing import LocalStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -15,12 +15,12 @@ from tvm.s_tir.meta_schedule.builder import BuilderInput
 from tvm.s_tir.meta_schedule.runner import RunnerInput
 
 from pytest_wasm_tune.kernels import wasm_target
+from pytest_wasm_tune.local_stack import LocalStack
 from pytest_wasm_tune.main_job import matmul_prim_func
 from pytest_wasm_tune.measure.builder import WasmBatchBuilder
 from pytest_wasm_tune.measure.phases import PhaseTimes
 from pytest_wasm_tune.measure.runner import BrowserRunner, MeasureConfig
 from pytest_wasm_tune.measure.verify import HostReference
-from pytest_wasm_tune.testing import LocalStack
 
 from . import faulty_kernels
 

@@ -8,9 +8,9 @@ from tvm.s_tir.meta_schedule.database import JSONDatabase
 
 from pytest_wasm_tune.artifacts.trial_journal import TrialJournal
 from pytest_wasm_tune.kernels import build_wasm
+from pytest_wasm_tune.local_stack import LocalStack
 from pytest_wasm_tune.main_job import matmul_prim_func
 from pytest_wasm_tune.measure.builder import candidate_key
-from pytest_wasm_tune.testing import LocalStack
 from pytest_wasm_tune.tuning import ProgressEvent, TuneOptions, TuneTask, database_paths, tune
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

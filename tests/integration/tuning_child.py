@@ -8,8 +8,8 @@ prints `ready` once its stack is up, `batch <trials done>` after each recorded b
 import sys
 from pathlib import Path
 
+from pytest_wasm_tune.local_stack import LocalStack
 from pytest_wasm_tune.main_job import matmul_prim_func
-from pytest_wasm_tune.testing import LocalStack
 from pytest_wasm_tune.tuning import TuneOptions, TuneTask, tune
 
 N = 128

@@ -120,10 +120,37 @@ def test_errors_name_the_source_quote_the_value_and_show_the_fix() -> None:
 
 def test_unknown_browser_lists_the_supported_ones() -> None:
     with pytest.raises(ConfigError) as err:
-        resolve({"browsers": "chromium,firefox"})
+        resolve({"browsers": "chromium,safari"})
     message = str(err.value)
-    assert "unknown browser 'firefox'" in message
-    assert "Supported locally: chromium" in message and "no farm file is given" in message
+    assert "unknown browser 'safari'" in message
+    assert "Supported locally: chromium, firefox, webkit, android-emulation" in message
+    assert "no farm file is given" in message
+
+
+def test_every_local_engine_is_selectable() -> None:
+    config = resolve({"browsers": "chromium,firefox,webkit,android-emulation"})
+    assert config.browsers == ("chromium", "firefox", "webkit", "android-emulation")
+    assert resolve({}).browsers == ("chromium",)
+
+
+def test_farm_entries_name_the_host_their_device_reaches(tmp_path: Path) -> None:
+    farm = tmp_path / "farm.toml"
+    def with_hosts(*hosts: str) -> str:
+        parts = FARM.split('browserName = "chrome"')
+        return "".join(
+            part + (f'browserName = "chrome"\nhost = "{host}"' if host else "")
+            for part, host in zip(parts, [*hosts, ""], strict=True)
+        )
+
+    farm.write_text(with_hosts("10.0.0.7", "10.0.0.7"))
+    config = resolve({"farm": str(farm)}, cwd=tmp_path)
+    assert config.farm is not None and config.farm.services_host == "10.0.0.7"
+    farm.write_text(with_hosts("bad host!", "10.0.0.7"))
+    with pytest.raises(ConfigError, match="host must be the address at which the device reaches"):
+        resolve({"farm": str(farm)}, cwd=tmp_path)
+    farm.write_text(with_hosts("10.0.0.7", "10.0.0.8"))
+    with pytest.raises(ConfigError, match="the page server and the proxy listen on one"):
+        resolve({"farm": str(farm)}, cwd=tmp_path)
 
 
 def test_farm_browsers_become_selectable(tmp_path: Path) -> None:
