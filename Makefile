@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMPS := .setup-stamps
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-APT_PACKAGES := emscripten node-acorn chromium chromium-driver
+APT_PACKAGES := emscripten node-acorn chromium chromium-driver g++
 export SE_OFFLINE := true
 export SE_AVOID_STATS := true
 
