@@ -1,4 +1,4 @@
-"""Command line: `python -m pytest_wasm_tune {doctor,runtime,matmul}`."""
+"""Command line: `python -m pytest_wasm_tune {doctor,runtime,cache,matmul}`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("doctor", help="check emcc, node, browsers and the runtime cache")
     runtime = commands.add_parser("runtime", help="build (once) and verify the cached web runtime")
     runtime.add_argument("--rebuild", action="store_true", help="rebuild even if cached")
+    cache = commands.add_parser("cache", help="list the runtime cache; --prune removes old keys")
+    cache.add_argument(
+        "--prune", action="store_true", help="remove other keys' builds and the build-only copy"
+    )
     commands.add_parser(
         "matmul", help="build, run, verify and time an untuned matmul in headless Chromium"
     )
@@ -31,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
             runtime_ = ensure_web_runtime(rebuild=args.rebuild)
             print(f"web runtime: {runtime_.directory}")
             return 0
+        if args.command == "cache":
+            from .toolchain.prune import run_cache_command
+
+            return run_cache_command(prune=args.prune)
         from .main_job import run_main_job
 
         return run_main_job(rest)

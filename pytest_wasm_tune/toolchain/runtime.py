@@ -17,6 +17,7 @@ from ..errors import RuntimeCacheError, ToolchainError
 from . import link
 from .cache import Manifest, cache_key, cache_root, file_lock, wait_message
 from .layout import COMPAT_DIR, WheelSources, assemble_layout, compat_headers, include_flags
+from .prune import BUILD_COPY, remove_build_copy
 from .tools import Emscripten, find_acorn, find_emscripten, find_node
 
 Progress = Callable[[str], None]
@@ -135,7 +136,7 @@ def _build(runtime: WebRuntime, progress: Progress) -> None:
     started = time.monotonic()
     progress(f"building the TVM web runtime into {directory} (first time only, ~4 min)")
     (directory / "manifest.json").unlink(missing_ok=True)
-    root = assemble_layout(directory / "tvm-root", WheelSources.installed())
+    root = assemble_layout(directory / BUILD_COPY, WheelSources.installed())
     wasm_dir = directory / "wasm"
     dist_dir = directory / "dist"
     wasm_dir.mkdir(parents=True, exist_ok=True)
@@ -210,6 +211,7 @@ def _build(runtime: WebRuntime, progress: Progress) -> None:
         files,
         {"tvm": runtime.tvm_version, "emcc": emscripten.version, "build_s": round(elapsed, 1)},
     )
+    remove_build_copy(directory)
     progress(f"web runtime ready in {elapsed:.0f} s")
 
 

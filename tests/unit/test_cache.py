@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from pytest_wasm_tune.errors import RuntimeCacheError
-from pytest_wasm_tune.toolchain import cache
+from pytest_wasm_tune.toolchain import cache, prune
 
 
 def test_cache_key_is_readable_and_sensitive_to_every_input() -> None:
@@ -80,3 +80,33 @@ def test_manifest_round_trip_and_broken_cache_messages(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(RuntimeCacheError, match="unreadable manifest.json"):
         cache.Manifest.load(tmp_path)
+
+
+def _build(root: Path, name: str, complete: bool = True) -> Path:
+    build = root / name
+    (build / prune.BUILD_COPY / "web").mkdir(parents=True)
+    (build / "wasm").mkdir()
+    (build / "wasm" / "tvmjs_runtime.wasm").write_bytes(b"\0asm")
+    if complete:
+        cache.Manifest.record(build, ["wasm/tvmjs_runtime.wasm"], {})
+    return build
+
+
+def test_prune_removes_other_keys_and_the_build_only_copy(tmp_path: Path) -> None:
+    current = _build(tmp_path, "tvm-0.27_emcc-3.1.6_aaaaaaaaaaaa")
+    old = _build(tmp_path, "tvm-0.26_emcc-3.1.6_bbbbbbbbbbbb")
+    building = _build(tmp_path, "tvm-0.25_emcc-4.0.1_cccccccccccc", complete=False)
+    other = tmp_path / "not-a-build"
+    other.mkdir()
+    with cache.file_lock(building.with_suffix(".lock")):  # as a builder holds it
+        removed = prune.prune_cache(current)
+    assert sorted(removed) == sorted([current / prune.BUILD_COPY, old])
+    assert (current / "wasm" / "tvmjs_runtime.wasm").is_file() and not old.exists()
+    assert building.is_dir() and other.is_dir()
+    cache.Manifest.load(current).verify(current)  # the build itself is intact
+
+
+def test_the_build_copy_of_an_unfinished_build_stays(tmp_path: Path) -> None:
+    unfinished = _build(tmp_path, "tvm-x", complete=False)
+    assert prune.remove_build_copy(unfinished) is None
+    assert (unfinished / prune.BUILD_COPY).is_dir()
