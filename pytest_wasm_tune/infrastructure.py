@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
-import tempfile
 import urllib.parse
 import uuid
 import warnings
@@ -25,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from . import defaults
+from . import defaults, processes
 from .config import Farm
 from .errors import BrowserError, ServiceError, WasmTuneError
 from .services.tracker import tracker_free_keys
@@ -105,7 +104,7 @@ class SessionServices:
             )
         try:
             stage_dir = self._stage_dir or Path(
-                self._stack.enter_context(tempfile.TemporaryDirectory(prefix="wasm-tune-stage-"))
+                self._stack.enter_context(processes.temporary_directory("stage"))
             )
             assets = expected_page_assets()
             tracker = self._stack.enter_context(TrackerService(host=self._host))

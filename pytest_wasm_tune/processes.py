@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import IO
@@ -29,7 +30,7 @@ from typing import IO
 from .watchdog import start_time
 
 TEARDOWN_GRACE_S = 20.0
-TEMP_KINDS = ("chromium", "stage", "proxy")
+TEMP_KINDS = ("chromium", "stage", "proxy", "batch", "obj")
 _TEMP_NAME = re.compile(rf"wasm-tune-(?:{'|'.join(TEMP_KINDS)})-(\d+)-")
 
 
@@ -118,6 +119,16 @@ def remove_tempdir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
     if _watchdog is not None:
         _watchdog.tell(f"-path {path}")
+
+
+@contextlib.contextmanager
+def temporary_directory(kind: str) -> Iterator[Path]:
+    """`owned_tempdir(kind)` for the `with` block."""
+    path = owned_tempdir(kind)
+    try:
+        yield path
+    finally:
+        remove_tempdir(path)
 
 
 def prune_stale_tempdirs(root: Path | None = None) -> list[Path]:

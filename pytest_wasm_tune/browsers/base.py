@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .. import defaults
+from .. import defaults, processes
 from ..errors import BrowserError
 
 if TYPE_CHECKING:
@@ -33,6 +33,15 @@ def quit_driver(driver: object, leftover_pids: Sequence[int]) -> None:
     for pid in leftover_pids:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+
+
+def driver_group(driver: Any) -> int | None:
+    """The process group of a local driver's service (None for a remote WebDriver)."""
+    pid = getattr(getattr(getattr(driver, "service", None), "process", None), "pid", None)
+    try:
+        return os.getpgid(pid) if isinstance(pid, int) else None
+    except OSError:
+        return None
 
 
 def driver_descendants(driver: Any) -> list[int]:
@@ -72,6 +81,7 @@ class WebDriverBrowser:
         self.cpus = cpus  # with a plan, the driver and the whole browser run on its measure CPUs
         self._report = report
         self._driver: Any = None
+        self._driver_group: int | None = None
         self.version = ""
 
     # --- what a subclass provides ---
@@ -89,6 +99,13 @@ class WebDriverBrowser:
     def console_log(self) -> str:
         """The page's recent console output, for error messages."""
         return self._page_log()
+
+    def _popen_kw(self) -> dict[str, Any]:
+        """How a local driver is started: in a process group of its own, which the browser
+        and its helpers inherit (ended as one, also by the watchdog: see processes), on the
+        measure CPUs of the plan."""
+        pin = {"preexec_fn": self.cpus.pin_browser} if self.cpus is not None else {}
+        return {"start_new_session": True, **pin}
 
     # --- the common part ---
 
@@ -121,6 +138,9 @@ class WebDriverBrowser:
         from selenium.common.exceptions import WebDriverException
 
         self._driver = self._launch()
+        self._driver_group = driver_group(self._driver)
+        if self._driver_group is not None:
+            processes.adopt_group(self._driver_group)
         self.version = str(self._driver.capabilities.get("browserVersion", ""))
         try:
             self._driver.set_script_timeout(10)
@@ -189,4 +209,7 @@ class WebDriverBrowser:
         if self._driver is not None:
             quit_driver(self._driver, self.browser_pids())
             self._driver = None
+        if self._driver_group is not None:
+            processes.end_group(self._driver_group)
+            self._driver_group = None
         self._release()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import defaults
+from .. import defaults, processes
 from ..errors import BrowserError
 from .base import WebDriverBrowser
 from .sandbox import sandbox_flags
@@ -74,12 +72,20 @@ class ChromiumBrowser(WebDriverBrowser):
         from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.chrome.service import Service
 
-        self._profile = tempfile.mkdtemp(prefix="wasm-tune-chromium-")
-        popen_kw = {"preexec_fn": self.cpus.pin_browser} if self.cpus is not None else {}
+        # Chromium's command line names the profile: the watchdog finds it even before the
+        # driver's group is adopted; so does chromedriver's (its log lives there)
+        self._profile = str(processes.owned_tempdir("chromium"))
+        log = ["--log-level=WARNING"]
+        popen_kw = self._popen_kw()
         try:
             return webdriver.Chrome(
                 options=self._options(),
-                service=Service(str(self._driver_path), popen_kw=popen_kw),
+                service=Service(
+                    str(self._driver_path),
+                    service_args=log,
+                    log_output=f"{self._profile}/chromedriver.log",
+                    popen_kw=popen_kw,
+                ),
             )
         except WebDriverException as err:
             raise BrowserError(f"Chromium did not start: {err.msg}. Check: {CHROMIUM_FIX}") from err
@@ -97,5 +103,5 @@ class ChromiumBrowser(WebDriverBrowser):
 
     def _release(self) -> None:
         if self._profile is not None:
-            shutil.rmtree(self._profile, ignore_errors=True)
+            processes.remove_tempdir(Path(self._profile))
             self._profile = None

@@ -80,7 +80,7 @@ class FirefoxBrowser(WebDriverBrowser):
         options.add_argument("-headless")
         for key, value in FIREFOX_PREFS.items():
             options.set_preference(key, value)
-        popen_kw = {"preexec_fn": self.cpus.pin_browser} if self.cpus is not None else {}
+        popen_kw = self._popen_kw()
         service = Service(str(check_firefox()), log_output=os.devnull, popen_kw=popen_kw)
         try:
             return webdriver.Firefox(options=options, service=service)

@@ -51,7 +51,7 @@ class WebKitBrowser(WebDriverBrowser):
         options.binary_location = str(defaults.WEBKIT_BROWSER_BINARY)
         options.add_argument("--automation")
         env = {**os.environ, **JSC_ENV, "DISPLAY": self._xvfb.display}
-        popen_kw = {"preexec_fn": self.cpus.pin_browser} if self.cpus is not None else {}
+        popen_kw = self._popen_kw()
         service = Service(
             str(defaults.WEBKIT_DRIVER_BINARY), env=env, log_output=os.devnull, popen_kw=popen_kw
         )

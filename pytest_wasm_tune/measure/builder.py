@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -15,7 +16,7 @@ from typing import Any
 from tvm.ir.utils import derived_object
 from tvm.s_tir.meta_schedule.builder import BuilderInput, BuilderResult, PyBuilder
 
-from .. import defaults
+from .. import defaults, processes
 from ..errors import ToolchainError
 from ..toolchain.link import KernelLinker
 from .artifact import RecordedKernel, StagedKernel
@@ -57,7 +58,8 @@ def compile_object(mod: Any, target: Any, symbol: str, out_dir: Path) -> list[Pa
             objects.append(kept)
 
     keep_objects.object_format = "o"  # type: ignore[attr-defined]
-    with tempfile.TemporaryDirectory(prefix="wasm-tune-obj-") as tmp:
+    # in a compile worker: the pid in the name lets processes.prune_stale_tempdirs find it
+    with tempfile.TemporaryDirectory(prefix=f"wasm-tune-obj-{os.getpid()}-") as tmp:
         lib.export_library(str(Path(tmp) / "unused.wasm"), fcompile=keep_objects)
     return objects
 
@@ -113,8 +115,8 @@ class WasmBatchBuilder(PyBuilder):
         pinned = self.cpus.working() if self.cpus is not None else contextlib.nullcontext()
         with self.phases.timed("builder"), pinned:
             for start in range(0, len(todo), size):
-                with tempfile.TemporaryDirectory(prefix="wasm-tune-batch-") as tmp:
-                    self._build_batch(todo[start : start + size], Path(tmp), results)
+                with processes.temporary_directory("batch") as tmp:
+                    self._build_batch(todo[start : start + size], tmp, results)
         return [r if r is not None else BuilderResult(None, "not built") for r in results]
 
     def _build_batch(
