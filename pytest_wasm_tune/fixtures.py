@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .tuning import TuneResult, TuneTask, Workbench
 
 RESULT_PROPERTY = "wasm_tune_result"  # user_properties entry carrying a result record
-WORKERINPUT_KEY = "wasm_tune_services"  # the controller's service addresses for xdist workers
+WORKERINPUT_KEY = "wasm_tune_services"  # the controller's ticket for its services (xdist)
 FIXTURE_NAMES = frozenset(
     {
         "wasm_tune",
@@ -143,15 +143,18 @@ class TaskTuner:
 
     def __call__(self, func: Any, name: str | None = None) -> TuneResult:
         from . import tuning
+        from .measure.cpus import search_threads
         from .measure.runner import MeasureConfig
 
         config = self.config
+        workers = int(getattr(self.item.config, "workerinput", {}).get("workercount", 1))
         task = make_task(func, name or default_task_name(self.item))
         options = tuning.TuneOptions(
             trials=config.trials if config.enabled else 0,
             final_rounds=defaults.FINAL_ROUNDS if config.enabled else defaults.CHECK_ROUNDS,
             measure=MeasureConfig(call_timeout_s=config.timeout_s),
             fresh=config.fresh,
+            search_threads=search_threads(workers),  # each xdist worker: its share of the CPUs
         )
         work_dir = config.databases_dir if config.enabled else self._scratch()
         live = None
@@ -189,10 +192,11 @@ def wasm_tune_config(pytestconfig: pytest.Config) -> WasmTuneConfig:
 def wasm_tune_services(pytestconfig: pytest.Config) -> Iterator[ServiceAddresses]:
     """Tracker, proxy and page server: the xdist controller's, else started for this session."""
     from .infrastructure import SessionServices, addresses_from_payload
+    from .service_broker import request_services
 
-    payload = getattr(pytestconfig, "workerinput", {}).get(WORKERINPUT_KEY)
-    if payload is not None:
-        yield addresses_from_payload(payload)
+    ticket = getattr(pytestconfig, "workerinput", {}).get(WORKERINPUT_KEY)
+    if ticket is not None:
+        yield addresses_from_payload(request_services(ticket))
         return
     with SessionServices() as services:
         yield services.addresses

@@ -39,6 +39,7 @@ from .progress import LiveProgress, format_summary
 
 if TYPE_CHECKING:
     from .infrastructure import SharedServices
+    from .service_broker import ServiceBroker
 
 __all__ = [
     "wasm_tune",
@@ -263,18 +264,31 @@ def _failure_message(report: pytest.TestReport) -> str:
 
 
 class _XdistControllerHooks:
-    """Registered on the xdist controller: start the services once, pass their addresses."""
+    """Registered on the xdist controller: every worker gets a ticket; the services start
+    when the first worker asks for them (`service_broker`), so a suite without tuning tasks
+    starts none and imports no TVM."""
 
     def __init__(self) -> None:
         self.shared: SharedServices | None = None
+        self.broker: ServiceBroker | None = None
 
     def pytest_configure_node(self, node: object) -> None:
+        if self.broker is None:
+            from .service_broker import ServiceBroker
+
+            self.broker = ServiceBroker(self)
+        node.workerinput[WORKERINPUT_KEY] = self.broker.ticket()  # type: ignore[attr-defined]
+
+    def payload(self) -> dict[str, object]:
+        """The broker's source (called under its lock): start the services once."""
         if self.shared is None:
             from .infrastructure import SharedServices
 
             self.shared = SharedServices()
-        node.workerinput[WORKERINPUT_KEY] = self.shared.payload()  # type: ignore[attr-defined]
+        return self.shared.payload()
 
     def pytest_unconfigure(self) -> None:
+        if self.broker is not None:
+            self.broker.close()
         if self.shared is not None:
             self.shared.close()

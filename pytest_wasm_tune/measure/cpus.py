@@ -89,6 +89,12 @@ class CpuPlan:
         return f"browser on CPU {measure}, compiles on {work}"
 
 
+def search_threads(workers: int = 1) -> int:
+    """MetaSchedule search threads for one of `workers` processes tuning at once (xdist
+    workers): its share of this process's CPUs, at least one."""
+    return max(1, len(os.sched_getaffinity(0)) // max(1, workers))
+
+
 def parse_cpu_list(text: str) -> frozenset[int]:
     """`"3"`, `"2,3"` or `"0-2,5"` → the set of CPU numbers (ValueError quoting bad input)."""
     cpus: set[int] = set()

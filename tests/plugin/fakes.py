@@ -24,6 +24,7 @@ def fake_tune(task, bench, work_dir, options, progress=None):
         log.write(json.dumps({
             "task": task.name, "trials": options.trials, "fresh": options.fresh,
             "timeout_s": options.measure.call_timeout_s, "work_dir": str(work_dir),
+            "search_threads": options.search_threads,
         }) + "\\n")
     trial_log = tuple(
         TrialEntry(i, Outcome.MEASURED, 8, (0.001, 0.0011), None, i == 0, bench.device.name)
