@@ -23,6 +23,7 @@ LOCAL_BROWSERS = ("chromium",)
 DEFAULT_TRIALS = 64
 MAX_TRIALS = 100_000
 MAX_TIMEOUT_S = 24 * 3600.0
+MAX_PERCENT = 1000.0
 BROWSER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -134,6 +135,36 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds every remote call into a browser may take before the browser is restarted.",
         "SECONDS",
     ),
+    Setting(
+        "compare",
+        "--wasm-tune-compare",
+        "wasm_tune_compare",
+        "WASM_TUNE_COMPARE",
+        "",
+        "Compare every task's final best with an earlier run: a run id from "
+        "`python -m pytest_wasm_tune report`, a report file or 'last'.",
+        "RUN",
+    ),
+    Setting(
+        "compare_fail",
+        "--wasm-tune-compare-fail",
+        "wasm_tune_compare_fail",
+        "WASM_TUNE_COMPARE_FAIL",
+        "",
+        "Fail the items whose final best got slower than in the compared run by more than "
+        "this (e.g. 5%) and beyond both runs' interquartile ranges.",
+        "PERCENT",
+    ),
+    Setting(
+        "warm_start",
+        "--wasm-tune-warm-start",
+        "wasm_tune_warm_start",
+        "WASM_TUNE_WARM_START",
+        "",
+        "Artifacts directory of another run (any browser) whose best schedules of the same "
+        "workload seed each search; they are re-measured here first.",
+        "DIR",
+    ),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -210,6 +241,9 @@ class WasmTuneConfig:
     fresh: bool = False
     relaxed_simd: bool = False
     timeout_s: float = defaults.REMOTE_CALL_TIMEOUT_S
+    compare: str | None = None  # run id, report path or "last" (artifacts/history.py)
+    compare_fail_pct: float | None = None
+    warm_start_dir: Path | None = None
 
     @property
     def mode(self) -> str:
@@ -236,6 +270,9 @@ class WasmTuneConfig:
             "fresh": self.fresh,
             "relaxed_simd": self.relaxed_simd,
             "timeout_s": self.timeout_s,
+            "compare": self.compare,
+            "compare_fail_pct": self.compare_fail_pct,
+            "warm_start_dir": str(self.warm_start_dir) if self.warm_start_dir else None,
         }
 
 
@@ -275,6 +312,20 @@ def parse_timeout(text: str) -> float:
             f"Fix: {{example:{defaults.REMOTE_CALL_TIMEOUT_S:g}}}"
         )
     return seconds
+
+
+def parse_percent(text: str) -> float:
+    """`5%` or `5` (percent) to 5.0."""
+    try:
+        percent = float(text.strip().removesuffix("%"))
+    except ValueError:
+        percent = math.nan
+    if not (math.isfinite(percent) and 0 < percent <= MAX_PERCENT):
+        raise ValueError(
+            f"expected a percentage above 0 (at most {MAX_PERCENT:g}%), got {text!r}. "
+            "Fix: {example:5%}"
+        )
+    return percent
 
 
 def parse_browser_list(text: str) -> tuple[str, ...]:
@@ -432,6 +483,13 @@ def _parsed(parse: Callable[[str], Any], text: str, source: Source) -> Any:
         raise ConfigError(f"{source.describe()}: {message}") from None
 
 
+def _run_spec(text: str, source: Source) -> str | None:
+    """A run id or "last" as given; an existing path made absolute (from its source's dir)."""
+    text = text.strip()
+    path = source.base_dir / Path(text).expanduser()
+    return str(path.absolute()) if text and path.exists() else text or None
+
+
 def resolve_config(
     cli: Mapping[str, object],
     ini: Mapping[str, object],
@@ -467,6 +525,20 @@ def resolve_config(
             f"{artifacts_source.describe()}: {artifacts_dir} exists and is not a directory. "
             f"Fix: {artifacts_source.example('wasm-tune-artifacts')}"
         )
+    compare_text, compare_source = raw["compare"]
+    fail_text, fail_source = raw["compare_fail"]
+    if fail_text and not compare_text:
+        raise ConfigError(
+            f"{fail_source.describe()} needs a run to compare with. "
+            f"Fix: {compare_source.example('last')}"
+        )
+    warm_text, warm_source = raw["warm_start"]
+    warm_dir = warm_source.base_dir / Path(warm_text).expanduser() if warm_text else None
+    if warm_dir is not None and not warm_dir.is_dir():
+        raise ConfigError(
+            f"{warm_source.describe()}: {warm_dir} is not a directory. "
+            f"Fix: {warm_source.example('other-run/wasm-tune-artifacts')}"
+        )
     return WasmTuneConfig(
         enabled=value("enabled", parse_bool),
         trials=value("trials", parse_trials),
@@ -476,4 +548,7 @@ def resolve_config(
         fresh=value("fresh", parse_bool),
         relaxed_simd=value("relaxed_simd", parse_bool),
         timeout_s=value("timeout", parse_timeout),
+        compare=_run_spec(compare_text, compare_source),
+        compare_fail_pct=value("compare_fail", parse_percent) if fail_text else None,
+        warm_start_dir=warm_dir.absolute() if warm_dir is not None else None,
     )

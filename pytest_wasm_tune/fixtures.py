@@ -155,6 +155,7 @@ class TaskTuner:
             measure=MeasureConfig(call_timeout_s=config.timeout_s),
             fresh=config.fresh,
             search_threads=search_threads(workers),  # each xdist worker: its share of the CPUs
+            warm_start_dir=config.warm_start_dir if config.enabled else None,
         )
         work_dir = config.databases_dir if config.enabled else self._scratch()
         live = None

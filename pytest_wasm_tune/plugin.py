@@ -12,13 +12,13 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Generator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from .artifacts import RunRecorder, collect_environment, write_report
+from .artifacts import RunRecorder, collect_environment
 from .artifacts.model_result import MODEL_PROPERTY, headline
+from .artifacts.publish import Published, publish, tasks_dir, with_peers
 from .config import SETTINGS, ConfigError, resolve_config
 from .errors import WasmTuneError
 from .fixtures import (
@@ -35,6 +35,7 @@ from .fixtures import (
     wasm_tune_services,
     wasm_tune_workbench,
 )
+from .gate import gate_of, register_gate
 from .progress import LiveProgress, format_summary
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
         recorder=None if is_worker else RunRecorder(),
     )
     config.stash[STATE_KEY] = state
+    register_gate(config, wasm_config)
     if not is_worker:
         config.pluginmanager.register(_ReportHooks(config, state), "wasm_tune.report")
         if config.pluginmanager.hasplugin("xdist") and not config.option.collectonly:
@@ -197,7 +199,7 @@ class _ReportHooks:
         self.config = config
         self.state = state
         self.recorder = state.recorder or RunRecorder()
-        self.report_path: Path | None = None
+        self.published: Published | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -232,10 +234,16 @@ class _ReportHooks:
             return
         config = self.state.config
         role = "controller" if self.config.pluginmanager.hasplugin("dsession") else "session"
+        self.recorder.models = with_peers(self.recorder.models, config.artifacts_dir)
         report = self.recorder.build(
             config.to_dict(), collect_environment(self.recorder.browsers()), role
         )
-        self.report_path = write_report(config.report_path, report)
+        gate = gate_of(self.config)
+        if gate is not None:
+            report["comparison"] = gate.to_dict(self.recorder.tasks)
+        nodeids = [task["nodeid"] for task in self.recorder.tasks] or list(self.recorder.items)
+        where = tasks_dir(self.config.rootpath, nodeids)
+        self.published = publish(report, config.artifacts_dir, where)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.recorder.empty:
@@ -251,8 +259,13 @@ class _ReportHooks:
             terminalreporter.write_line(f"{len(missing)} wasm_tune item(s) gave no result:")
             for item in missing:
                 terminalreporter.write_line(f"  {item['nodeid']}: {item.get('message', '')}")
-        if self.report_path is not None:
-            terminalreporter.write_line(f"report: {self.report_path}")
+        gate = gate_of(self.config)
+        if gate is not None and self.recorder.tasks:
+            for line in gate.summary(self.recorder.tasks):
+                terminalreporter.write_line(line)
+        if self.published is not None:
+            terminalreporter.write_line(f"report: {self.published.report}")
+            terminalreporter.write_line(f"html report: {self.published.html}")
 
 
 def _failure_message(report: pytest.TestReport) -> str:

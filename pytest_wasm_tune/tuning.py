@@ -43,6 +43,7 @@ from .measure.verify import HostReference
 from .stats import Spread
 from .toolchain.link import KernelLinker
 from .tvm_import import import_tensor_intrinsics
+from .warm_start import WarmStart
 
 ERROR_RUN_SECS = 1e10  # what MetaSchedule records for failed candidates
 
@@ -121,6 +122,8 @@ class TuneOptions:
     search_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     final_rounds: int = defaults.FINAL_ROUNDS
     finalists: int = defaults.FINALISTS  # best candidates re-measured beside the default
+    warm_start_dir: Path | None = None  # seed the search from this artifacts dir (warm_start.py)
+    warm_start_seeds: int = defaults.WARM_START_SEEDS
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,7 @@ class TuneResult:
     outcomes: dict[str, int] = field(default_factory=dict)  # this run's trials per outcome
     search_phases_s: dict[str, float] = field(default_factory=dict)  # phases of the search only
     batches: tuple[SearchBatch, ...] = ()
+    warm_start: dict[str, Any] | None = None  # seeds and trials saved (WarmStart.summary)
 
     @property
     def best_gflops(self) -> float | None:
@@ -247,6 +251,7 @@ class _SearchState:
     journal: TrialJournal
     browser: str
     browser_version: str
+    host: str
     entries: list[TrialEntry] = field(default_factory=list)  # this run's trials
     best_s: float | None = None
     batches: list[SearchBatch] = field(default_factory=list)
@@ -357,6 +362,7 @@ def _trial_entry(
         verified=bool(log is not None and log.verified),
         browser=state.browser,
         browser_version=state.browser_version,
+        host=state.host,
         wall_time=time.time(),
         warmup_calls=log.warmup_calls if log is not None else 0,
         warmup_stop=log.warmup_stop if log is not None else "",
@@ -419,6 +425,7 @@ def _tune(
         journal,
         device.name,
         str(getattr(browser, "version", "")),
+        str(getattr(browser, "host", "")),
     )
     phases = PhaseTimes()
     with phases.timed("reference"):
@@ -443,6 +450,8 @@ def _tune(
     if pipelined:
         builder.on_staged = runner.prefetch
     search_phases: dict[str, float] = {}
+    warm_dir = options.warm_start_dir
+    warm = WarmStart(warm_dir, options.warm_start_seeds) if warm_dir is not None else None
     try:
         before = _full_measurements(state.recorded, state.outcomes)
         state.best_s = min(before.values(), default=None)
@@ -458,6 +467,9 @@ def _tune(
             if remaining == 0:
                 break
             known = len(state.recorded)
+            strategy = "evolutionary"
+            if warm is not None:
+                strategy = warm.strategy(task.mod, db_dir, state.recorded, remaining)
             _quiet_meta_schedule_logging()
             with phases.timed("search"):
                 ms.tune_tir(
@@ -475,6 +487,7 @@ def _tune(
                         task, options, state, runner, progress, started
                     ),
                     task_scheduler="round-robin",
+                    strategy=strategy,
                     seed=None if options.seed is None else options.seed + search_round,
                     num_tuning_cores=options.search_threads,
                 )
@@ -522,6 +535,7 @@ def _tune(
         outcomes=outcomes,
         search_phases_s=search_phases,
         batches=tuple(state.batches),
+        warm_start=warm.summary(state.entries, task.flops) if warm else None,
     )
 
 

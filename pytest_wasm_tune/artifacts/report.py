@@ -79,12 +79,16 @@ class RunRecorder:
 
 def write_report(path: Path, report: Mapping[str, Any]) -> Path:
     """Write `report` as JSON via a temporary file and a rename (never a half-written file)."""
+    return atomic_write_text(path, json.dumps(report, indent=1, default=str) + "\n")
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write `text` to `path` via a temporary file and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".json")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(report, handle, indent=1, default=str)
-            handle.write("\n")
+            handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -61,6 +61,7 @@ def result_to_dict(
         "batches": [dataclasses.asdict(batch) for batch in result.batches],
         "wall_s": result.wall_s,
         "trial_log": [_trial(log) for log in result.trial_log],
+        "warm_start": result.warm_start,
     }
 
 
