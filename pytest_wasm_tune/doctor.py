@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,8 +11,9 @@ from dataclasses import dataclass
 from .browsers.registry import LOCAL_BROWSERS, BrowserKind
 from .errors import WasmTuneError
 from .toolchain.cache import Manifest
-from .toolchain.runtime import WEB_PACKAGE_DIR, expected_web_runtime
+from .toolchain.runtime import expected_web_runtime
 from .toolchain.tools import find_acorn, find_emscripten, find_node
+from .toolchain.web_package import WEB_DIR
 
 PINNED = {"apache-tvm": "0.27.0.post1", "apache-tvm-ffi": "0.1.14.post0"}
 
@@ -46,9 +48,11 @@ def _check_emcc() -> str:
 
 def _check_web_packages() -> str:
     find_node()
-    if not (WEB_PACKAGE_DIR / "node_modules").is_dir():
-        raise WasmTuneError(f"{WEB_PACKAGE_DIR}/node_modules is missing. Fix: cd web && npm ci")
-    return "web/node_modules present"
+    if (WEB_DIR / "node_modules").is_dir():
+        return f"{WEB_DIR}/node_modules present"
+    if shutil.which("npm") is None:
+        raise WasmTuneError("npm is missing (a runtime build needs it). Fix: make setup")
+    return "npm present: a runtime build installs the web build's packages into the cache"
 
 
 def _browser_check(kind: BrowserKind) -> Callable[[], str]:

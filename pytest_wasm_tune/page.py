@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import RuntimeCacheError
-from .toolchain.runtime import WEB_PACKAGE_DIR, WebRuntime
+from .toolchain.runtime import WebRuntime
+from .toolchain.web_package import WEB_DIR
 
-PAGE_DIR = WEB_PACKAGE_DIR / "page"
+PAGE_DIR = WEB_DIR / "page"  # package data
 PAGE_FILES = ("index.html", "wasm_tune_page.js", "wasm_tune_core.js", "wasm_tune_vm.js")
 
 

@@ -19,9 +19,9 @@ from .cache import Manifest, cache_key, cache_root, file_lock, wait_message
 from .layout import COMPAT_DIR, WheelSources, assemble_layout, compat_headers, include_flags
 from .prune import BUILD_COPY, remove_build_copy
 from .tools import Emscripten, find_acorn, find_emscripten, find_node
+from .web_package import WEB_DIR, web_build_dir
 
 Progress = Callable[[str], None]
-WEB_PACKAGE_DIR = Path(__file__).resolve().parents[2] / "web"
 
 
 def print_progress(message: str) -> None:
@@ -67,9 +67,7 @@ def _build_flags() -> dict[str, object]:
         "runtime_ldflags": list(defaults.EMCC_RUNTIME_LDFLAGS),
         "kernel_ldflags": list(defaults.EMCC_KERNEL_LDFLAGS),
         "sources": list(defaults.RUNTIME_SOURCES),
-        "web_build": [
-            _digest(WEB_PACKAGE_DIR / name) for name in ("package-lock.json", "build_tvmjs.mjs")
-        ],
+        "web_build": [_digest(WEB_DIR / name) for name in ("package-lock.json", "build_tvmjs.mjs")],
     }
 
 
@@ -193,7 +191,7 @@ def _build(runtime: WebRuntime, progress: Progress) -> None:
     )
 
     progress("building the tvmjs JS bundle with rollup")
-    _build_bundle(root, dist_dir)
+    _build_bundle(root, dist_dir, web_build_dir(progress))
 
     progress("recording the wasm-ld command for fast kernel links")
     link.record_template(runtime, env)
@@ -215,23 +213,17 @@ def _build(runtime: WebRuntime, progress: Progress) -> None:
     progress(f"web runtime ready in {elapsed:.0f} s")
 
 
-def _build_bundle(root: Path, dist_dir: Path) -> None:
-    node_modules = WEB_PACKAGE_DIR / "node_modules"
-    if not node_modules.is_dir():
-        raise ToolchainError(
-            f"{node_modules} is missing: the tvmjs bundle is built with the project's npm "
-            "packages. Fix: make setup   (or: cd web && npm ci)"
-        )
+def _build_bundle(root: Path, dist_dir: Path, web_build: Path) -> None:
     _run(
         [
             str(find_node()),
-            str(WEB_PACKAGE_DIR / "build_tvmjs.mjs"),
+            str(web_build / "build_tvmjs.mjs"),
             "--tvm-web",
             str(root / "web"),
             "--out",
             str(dist_dir),
         ],
-        cwd=WEB_PACKAGE_DIR,
+        cwd=web_build,
         what="tvmjs bundle build",
     )
     if not (dist_dir / "tvmjs.bundle.js").is_file():
