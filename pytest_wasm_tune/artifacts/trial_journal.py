@@ -31,6 +31,7 @@ class TrialEntry:
     verified: bool = False
     browser: str = ""
     browser_version: str = ""
+    host: str = ""  # the machine that measured it (a remote farm entry: its endpoint's host)
     wall_time: float = field(default=0.0)
     warmup_calls: int = 0  # the page's warm-up before the timed repeats
     warmup_stop: str = ""
@@ -52,6 +53,7 @@ class TrialEntry:
             verified=bool(data.get("verified", False)),
             browser=str(data.get("browser", "")),
             browser_version=str(data.get("browser_version", "")),
+            host=str(data.get("host", "")),
             wall_time=float(data.get("wall_time", 0.0)),
             warmup_calls=int(data.get("warmup_calls", 0)),
             warmup_stop=str(data.get("warmup_stop", "")),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -195,6 +196,11 @@ class WebDriverBrowser:
         except WebDriverException:
             return "(page log unavailable)"
         return "\n".join(str(text or "").splitlines()[-40:])
+
+    @property
+    def host(self) -> str:
+        """The machine the browser runs on (records name it)."""
+        return socket.gethostname()
 
     def browser_pids(self) -> list[int]:
         """PIDs of the browser processes started by the driver (for crash tests and cleanup)."""

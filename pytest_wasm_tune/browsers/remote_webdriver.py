@@ -6,6 +6,7 @@ browser or device from them); the page is then opened at the address the device 
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,10 @@ class RemoteWebDriverBrowser(WebDriverBrowser):
             ) from err
         except OSError as err:  # refused, unreachable, DNS
             raise BrowserError(f"{self.title} cannot be reached: {err}") from err
+
+    @property
+    def host(self) -> str:
+        return urllib.parse.urlsplit(self.spec.url).hostname or self.spec.url
 
     def browser_pids(self) -> list[int]:
         return []  # not ours: the remote end owns them

@@ -207,3 +207,10 @@ def test_every_setting_has_three_names_and_a_default_in_its_help() -> None:
         assert setting.flag == "--" + setting.ini.replace("_", "-")
         assert setting.env == setting.ini.upper()
         assert setting.help.rstrip().rsplit("Default: ", 1)[1]
+
+
+def test_the_example_farm_file_is_valid() -> None:
+    farm = load_farm(Path(__file__).resolve().parents[2] / "examples" / "farm.toml")
+    assert farm.names() == ("pixel7-chrome", "iphone15-safari", "grid-chromium")
+    assert farm.services_host == "192.168.1.10"
+    assert farm.get("pixel7-chrome").capabilities["appium:automationName"] == "UiAutomator2"
