@@ -106,6 +106,31 @@ def end_group(pgid: int) -> None:
         _watchdog.tell(f"-group {pgid}")
 
 
+def run_in_group(
+    argv: list[str], *, timeout_s: float, **popen_kw: object
+) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run(argv, capture_output=True, text=True)` whose whole process tree (emcc
+    and the tools it starts) is ended with the call, also when we are interrupted or die."""
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **popen_kw,  # type: ignore[call-overload]
+    )
+    adopt_group(proc.pid)
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired as expired:
+        raise subprocess.TimeoutExpired(argv, timeout_s) from expired
+    finally:
+        end_group(proc.pid)
+        proc.kill()
+        proc.wait()
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
 def owned_tempdir(kind: str) -> Path:
     """A new `wasm-tune-<kind>-<pid>-*` temporary directory, removed if we die; processes
     naming it in their command line (a browser's profile) are ended then too."""

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import defaults
+from .. import defaults, processes
 from ..errors import RuntimeCacheError, ToolchainError
 from . import link
 from .cache import Manifest, cache_key, cache_root, file_lock, wait_message
@@ -110,13 +110,8 @@ def ensure_web_runtime(*, rebuild: bool = False, progress: Progress = print_prog
 
 def _run(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None, what: str) -> None:
     try:
-        proc = subprocess.run(
-            argv,
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=defaults.SUBPROCESS_TIMEOUT_S,
+        proc = processes.run_in_group(  # emcc's tools must not outlive an interrupted build
+            argv, cwd=cwd, env=env, timeout_s=defaults.SUBPROCESS_TIMEOUT_S
         )
     except subprocess.TimeoutExpired as err:
         raise ToolchainError(
