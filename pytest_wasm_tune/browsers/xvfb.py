@@ -5,12 +5,27 @@ from __future__ import annotations
 import os
 import select
 import subprocess
+import time
 from pathlib import Path
 from types import TracebackType
 
 from ..errors import BrowserError
 
 XVFB_START_TIMEOUT_S = 10.0
+
+
+def _read_line(fd: int, timeout_s: float) -> str:
+    """Text up to the first newline (Xvfb writes the number and the newline separately, and
+    fails if the pipe is closed in between), or "" after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    data = b""
+    while b"\n" not in data:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 32) if ready else b""
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace").strip()
 
 
 class Xvfb:
@@ -50,8 +65,7 @@ class Xvfb:
             )
             os.close(write_end)
             write_end = -1
-            ready, _, _ = select.select([read_end], [], [], XVFB_START_TIMEOUT_S)
-            number = os.read(read_end, 32).decode().strip() if ready else ""
+            number = _read_line(read_end, XVFB_START_TIMEOUT_S)
         finally:
             os.close(read_end)
             if write_end >= 0:

@@ -135,6 +135,7 @@ def test_every_local_engine_is_selectable() -> None:
 
 def test_farm_entries_name_the_host_their_device_reaches(tmp_path: Path) -> None:
     farm = tmp_path / "farm.toml"
+
     def with_hosts(*hosts: str) -> str:
         parts = FARM.split('browserName = "chrome"')
         return "".join(
