@@ -49,6 +49,7 @@ class RemoteWebDriverBrowser(WebDriverBrowser):
         self.title = f"{spec.name} ({spec.browser_name} at {spec.url})"  # type: ignore[misc]
 
     def _launch(self) -> Any:
+        import urllib3.exceptions
         from selenium import webdriver
         from selenium.common.exceptions import WebDriverException
 
@@ -61,7 +62,7 @@ class RemoteWebDriverBrowser(WebDriverBrowser):
                 f"{self.title} did not start a session: {err.msg}. Check that the Grid or Appium "
                 "server runs and has a node matching the capabilities in the farm file"
             ) from err
-        except OSError as err:  # refused, unreachable, DNS
+        except (OSError, urllib3.exceptions.HTTPError) as err:  # refused, unreachable, DNS
             raise BrowserError(f"{self.title} cannot be reached: {err}") from err
 
     @property
