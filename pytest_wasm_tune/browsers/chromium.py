@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from ..measure.cpus import CpuPlan
 
 CHROMIUM_FIX = "sudo apt-get install chromium chromium-driver   (or run `make setup`)"
+# Chromium aborts when $TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket does not fit a unix
+# socket address (sun_path: 108 bytes with its NUL)
+_SOCKET_TAIL = len("/org.chromium.Chromium.XXXXXX/SingletonSocket")
+_SUN_PATH = 108
 
 
 def check_chromium(
@@ -25,6 +29,15 @@ def check_chromium(
     for path, what in ((binary, "Chromium"), (driver, "ChromeDriver")):
         if not os.access(path, os.X_OK):
             raise BrowserError(f"{what} was not found at {path}. Install it: {CHROMIUM_FIX}")
+
+
+def driver_env(profile: str) -> dict[str, str] | None:
+    """chromedriver's environment (None: ours): TMPDIR in the profile, so that what it and
+    Chromium put there (the singleton socket, chromedriver's scoped dirs) goes with the profile,
+    also when they are killed; ours where that socket path would be too long."""
+    if len(profile) + _SOCKET_TAIL >= _SUN_PATH:
+        return None
+    return {**os.environ, "TMPDIR": profile}
 
 
 class ChromiumBrowser(WebDriverBrowser):
@@ -84,6 +97,7 @@ class ChromiumBrowser(WebDriverBrowser):
                     str(self._driver_path),
                     service_args=log,
                     log_output=f"{self._profile}/chromedriver.log",
+                    env=driver_env(self._profile),
                     popen_kw=popen_kw,
                 ),
             )

@@ -5,6 +5,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,7 +50,8 @@ def _survivors(started: list[psutil.Process], scratch: Path) -> list[str]:
                 left.append(f"{process.pid} {' '.join(process.cmdline())[:120]}")
         except psutil.Error:
             continue
-    return left + [f"dir {path}" for path in scratch.glob("wasm-tune-*")]
+    # the child's own TMPDIR: whatever is in it (ours, the browser's) was left by the run
+    return left + [f"left {path}" for path in scratch.iterdir()]
 
 
 def _running(process: psutil.Process) -> bool:
@@ -63,8 +65,8 @@ def _running(process: psutil.Process) -> bool:
 def test_a_killed_tuning_run_leaves_nothing_behind(tmp_path: Path, signum: int) -> None:
     (tmp_path / "tasks").mkdir()
     (tmp_path / "tasks" / "test_task.py").write_text(TASK)
-    scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"wasm-tune-kill-{os.getpid()}-{signum}"
-    scratch.mkdir()  # the child's TMPDIR: short (Chromium's socket path), ours to inspect
+    # the child's TMPDIR, ours to inspect: short, for Chromium's socket path in its profile
+    scratch = Path(tempfile.mkdtemp(prefix=f"wtk{signum}-"))
     argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tasks", "--wasm-tune"]
     proc = subprocess.Popen(
         [*argv, "--wasm-tune-trials=64"],
