@@ -35,9 +35,11 @@ $(STAMPS)/venv: pyproject.toml constraints.txt
 	@touch $@
 
 # After upgrading packages in .venv (within the ranges) and testing: write its exact set down.
+# (--all: setuptools too, the backend the wheel test builds with)
 constraints: $(STAMPS)/venv
 	{ sed -n '/^#/p' constraints.txt; \
-	  $(PY) -m pip freeze --exclude-editable --disable-pip-version-check; } > constraints.txt.new
+	  $(PY) -m pip freeze --all --exclude pip --exclude-editable --disable-pip-version-check; } \
+	  > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
 $(STAMPS)/web: web/package.json web/package-lock.json

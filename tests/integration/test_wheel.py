@@ -4,12 +4,14 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
+WEB_FILES = ("page/index.html", "package.json", "package-lock.json", "build_tvmjs.mjs")
 TASK = """
 from tvm import te
 
@@ -44,11 +46,15 @@ def _source_copy(dest: Path) -> Path:
 def test_the_installed_wheel_checks_a_task_in_chromium(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     source = _source_copy(tmp_path / "src")
-    _run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(source), "-w", "wheels"],
-        tmp_path,
-    )
+    # with .venv's setuptools (the dev extra): no registry, seconds instead of minutes
+    build = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+    _run([*build, str(source), "-w", "wheels"], tmp_path)
     (wheel,) = (tmp_path / "wheels").glob("pytest_wasm_tune-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = set(archive.namelist())
+    web = {name.removeprefix("pytest_wasm_tune/web/") for name in shipped if "/web/" in name}
+    page = {f"page/{path.name}" for path in (REPO / "web/page").iterdir()}
+    assert web == page | set(WEB_FILES)  # the page and the build inputs, no peers or tests
 
     venv = tmp_path / "venv"
     _run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)
@@ -60,22 +66,12 @@ def test_the_installed_wheel_checks_a_task_in_chromium(tmp_path: Path) -> None:
         ).strip()
     )
     # TVM and the other dependencies come from .venv (its .pth files, e.g. our editable
-    # install's finder, are not processed from a path added this way)
+    # install's finder, are not processed from a path added this way, and it comes after site)
     (site / "reuse_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "-q",
-            "--no-deps",
-            str(wheel),
-        ],
-        tmp_path,
-    )
+    # --ignore-installed: pip sees .venv's pytest-wasm-tune through that path and skips a wheel
+    # of the same version when that install is not editable
+    install = ["install", "-q", "--no-deps", "--ignore-installed", str(wheel)]
+    _run([sys.executable, "-m", "pip", "--python", str(python), *install], tmp_path)
 
     where = _run(
         [str(python), "-c", "import pytest_wasm_tune.page as p; print(p.__file__, p.PAGE_DIR)"],
@@ -84,6 +80,9 @@ def test_the_installed_wheel_checks_a_task_in_chromium(tmp_path: Path) -> None:
     module, page_dir = where.split()
     assert module.startswith(str(site)) and Path(page_dir) == site / "pytest_wasm_tune/web/page"
     assert (Path(page_dir) / "index.html").is_file()
+    for name in WEB_FILES:  # real files, not the checkout's symlink
+        assert (site / "pytest_wasm_tune/web" / name).is_file()
+    assert not (site / "pytest_wasm_tune/web").is_symlink()
 
     tasks = tmp_path / "tasks"
     tasks.mkdir()
