@@ -40,24 +40,48 @@ def cache_key(
     return f"tvm-{safe_tvm}_emcc-{emcc_version}_{digest.hexdigest()[:12]}"
 
 
+LOCK_SUFFIX = ".lock"
+
+
+def lock_path(directory: Path) -> Path:
+    """The lock of one cache entry: `<name>.lock` beside it (the name keeps its dots: a key's
+    emcc version is not a file suffix)."""
+    return directory.with_name(directory.name + LOCK_SUFFIX)
+
+
 @contextmanager
 def file_lock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold an exclusive advisory lock on `path` (created if missing) for the `with` body.
 
     `on_wait` is called once if another process holds the lock, so callers can say why they wait.
+    A lock file removed while we waited for it (`cache --prune`) is taken anew.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait is not None:
-                on_wait()
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    while True:
+        with open(path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    on_wait()
+                    on_wait = None
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                if _is_file_at(handle.fileno(), path):
+                    yield
+                    return
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _is_file_at(fd: int, path: Path) -> bool:
+    """Whether `path` still names the open file `fd` (it was not unlinked or replaced)."""
+    try:
+        here = os.stat(path)
+    except FileNotFoundError:
+        return False
+    there = os.fstat(fd)
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _sha256(path: Path) -> str:

@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from .cache import MANIFEST_NAME
+from .cache import LOCK_SUFFIX, MANIFEST_NAME, lock_path
 
 BUILD_COPY = "tvm-root"  # the wheel trees + our headers, only read while building
 
@@ -31,26 +31,43 @@ def runtime_builds(root: Path) -> list[Path]:
     return sorted(path for path in root.iterdir() if path.is_dir() and path.name.startswith("tvm-"))
 
 
+def stale_locks(root: Path, current: Path) -> list[Path]:
+    """Lock files of runtime builds that are gone (also those of the old naming, which cut
+    the key at the emcc version's last dot), except the current build's."""
+    if not root.is_dir():
+        return []
+    builds = {path.name for path in runtime_builds(root)}
+    return sorted(
+        path
+        for path in root.glob(f"tvm-*{LOCK_SUFFIX}")
+        if path.is_file()
+        and path.name.removesuffix(LOCK_SUFFIX) not in builds
+        and path != lock_path(current)
+    )
+
+
 def prune_cache(current: Path) -> list[Path]:
-    """Remove every other key's build (unless a process holds its lock: it is building) and
-    the current build's source copy; return what was removed."""
+    """Remove every other key's build and lock and stale lock files (unless a process holds
+    the lock: it is building) and the current build's source copy; return what was removed."""
     removed = []
     for build in runtime_builds(current.parent):
         if build == current:
             copy = remove_build_copy(build)
             removed += [copy] if copy else []
             continue
-        with _unlocked(build.with_suffix(".lock"), current.with_suffix(".lock")) as free:
+        with _unlocked(lock_path(build)) as free:
             if free:
                 shutil.rmtree(build, ignore_errors=True)
                 removed.append(build)
+    for lock in stale_locks(current.parent, current):
+        with _unlocked(lock) as free:
+            removed += [lock] if free else []
     return removed
 
 
 @contextlib.contextmanager
-def _unlocked(lock: Path, current_lock: Path) -> Iterator[bool]:
-    """True while we hold `lock` (nobody builds under it); the lock file goes with the build
-    unless the current build shares it."""
+def _unlocked(lock: Path) -> Iterator[bool]:
+    """True while we hold `lock` (nobody builds under it); the lock file goes afterwards."""
     if not lock.exists():
         yield True
         return
@@ -63,8 +80,7 @@ def _unlocked(lock: Path, current_lock: Path) -> Iterator[bool]:
         try:
             yield True
         finally:
-            if lock != current_lock:
-                lock.unlink(missing_ok=True)
+            lock.unlink(missing_ok=True)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -85,6 +101,8 @@ def run_cache_command(prune: bool) -> int:
         mark = "in use" if build == current else "old key (cache --prune removes it)"
         copy = " + build-only copy" if (build / BUILD_COPY).exists() else ""
         print(f"  {build.name}  {_size_mb(build):.0f} MB{copy}  {mark}")
+    for lock in stale_locks(current.parent, current):
+        print(f"  {lock.name}  lock of no build (cache --prune removes it)")
     return 0
 
 

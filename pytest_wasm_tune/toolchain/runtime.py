@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import defaults, processes
 from ..errors import RuntimeCacheError, ToolchainError
 from . import link
-from .cache import Manifest, cache_key, cache_root, file_lock, wait_message
+from .cache import Manifest, cache_key, cache_root, file_lock, lock_path, wait_message
 from .layout import COMPAT_DIR, WheelSources, assemble_layout, compat_headers, include_flags
 from .prune import BUILD_COPY, remove_build_copy
 from .tools import Emscripten, find_acorn, find_emscripten, find_node
@@ -97,9 +97,7 @@ def ensure_web_runtime(*, rebuild: bool = False, progress: Progress = print_prog
     """
     runtime = expected_web_runtime()
     directory = runtime.directory
-    with file_lock(
-        directory.with_suffix(".lock"), on_wait=lambda: progress(wait_message(directory))
-    ):
+    with file_lock(lock_path(directory), on_wait=lambda: progress(wait_message(directory))):
         manifest = None if rebuild else Manifest.load(directory)
         if manifest is None:
             _build(runtime, progress)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import defaults
 from ..errors import ToolchainError
-from .cache import cache_root, file_lock
+from .cache import cache_root, file_lock, lock_path
 
 WEB_DIR = Path(str(resources.files("pytest_wasm_tune") / "web"))
 BUILD_FILES = ("package.json", "package-lock.json", "build_tvmjs.mjs")
@@ -33,7 +33,7 @@ def web_build_dir(progress: Callable[[str], None]) -> Path:
         return WEB_DIR
     digest = hashlib.sha256(b"".join((WEB_DIR / name).read_bytes() for name in BUILD_FILES))
     target = cache_root() / f"web-build-{digest.hexdigest()[:12]}"
-    with file_lock(target.with_name(target.name + ".lock")):
+    with file_lock(lock_path(target)):
         if not (target / INSTALLED_MARK).is_file():
             _npm_ci(target, progress)
     return target
