@@ -1,9 +1,10 @@
-"""Command line: `python -m pytest_wasm_tune {doctor,runtime,cache,matmul}`."""
+"""Command line: `python -m pytest_wasm_tune {doctor,runtime,cache,matmul,report}`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .errors import WasmTuneError
 
@@ -21,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "matmul", help="build, run, verify and time an untuned matmul in headless Chromium"
     )
+    report = commands.add_parser("report", help="list the stored runs; RUN --html rebuilds one's")
+    report.add_argument("run", nargs="?", help="run id (or unique prefix), 'last' or report file")
+    report.add_argument("--html", action="store_true", help="rebuild the run's report.html")
+    report.add_argument("--artifacts", type=Path, default=Path("wasm-tune-artifacts"))
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "doctor":
@@ -39,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
             from .toolchain.prune import run_cache_command
 
             return run_cache_command(prune=args.prune)
+        if args.command == "report":
+            from .artifacts.publish import report_command
+
+            return report_command(args.artifacts, args.run, args.html)
         from .main_job import run_main_job
 
         return run_main_job(rest)

@@ -167,9 +167,10 @@ class WarmStart:
     planted: list[Seed] = field(default_factory=list)
 
     def strategy(self, mod: Any, own_dir: Path, recorded: Collection[int], remaining: int) -> Any:
-        """The search strategy for ms.tune_tir: seeded while seeds are left, else the stock
-        evolutionary search."""
-        seeds = find_seeds(self.directory, mod, own_dir, recorded, min(self.count, remaining))
+        """The search strategy for ms.tune_tir: seeded until `count` seeds are planted, then
+        the stock evolutionary search."""
+        left = min(self.count - len(self.planted), remaining)
+        seeds = find_seeds(self.directory, mod, own_dir, recorded, left) if left > 0 else []
         self.planted.extend(seeds)
         if not seeds:
             return "evolutionary"

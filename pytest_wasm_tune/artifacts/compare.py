@@ -62,6 +62,8 @@ class Delta:
             return "REGRESSED"
         if change > 0 and not self.beyond_spread:
             return "within spread"
+        if change == 0:
+            return "same"
         return "slower" if change > 0 else "faster"
 
     def message(self, baseline_id: str) -> str:
@@ -75,11 +77,11 @@ class Delta:
 
 
 def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1e3:.3f} ms"
+    return "-" if seconds is None else f"{seconds * 1e3:.4g} ms"
 
 
 def _iqr(iqr: tuple[float, float] | None) -> str:
-    return "IQR unknown" if iqr is None else f"IQR {iqr[0] * 1e3:.3f}–{iqr[1] * 1e3:.3f}"
+    return "IQR unknown" if iqr is None else f"IQR {iqr[0] * 1e3:.4g}–{iqr[1] * 1e3:.4g}"
 
 
 def _quartiles(record: Mapping[str, Any]) -> tuple[float, float] | None:
@@ -128,8 +130,8 @@ def format_deltas(deltas: Iterable[Delta], baseline_id: str) -> list[str]:
             (
                 delta.task,
                 delta.browser,
-                "-" if delta.baseline_s is None else f"{delta.baseline_s * 1e3:.3f}",
-                "-" if delta.current_s is None else f"{delta.current_s * 1e3:.3f}",
+                "-" if delta.baseline_s is None else f"{delta.baseline_s * 1e3:.4g}",
+                "-" if delta.current_s is None else f"{delta.current_s * 1e3:.4g}",
                 "-" if change is None else f"{change:+.1f}%",
                 delta.verdict,
             )

@@ -26,7 +26,8 @@ class CurvePoint:
 
 def curve(trials: Sequence[Mapping[str, Any]], flops: float) -> list[CurvePoint]:
     """One point per fully measured trial."""
-    start = min((float(t.get("wall_time") or 0.0) for t in trials), default=0.0)
+    stamps = [float(t.get("wall_time") or 0.0) for t in trials]
+    start = min((stamp for stamp in stamps if stamp > 0), default=0.0)
     points: list[CurvePoint] = []
     best = 0.0
     for number, trial in enumerate(trials, 1):

@@ -113,9 +113,15 @@ def _info(path: Path) -> RunInfo | None:
     )
 
 
+def _order(path: Path) -> tuple[str, int]:
+    """Start time, then the number that made an id unique (`<time>[-<rev>].<n>`)."""
+    base, _, number = path.stem.partition(".")
+    return base, int(number) if number.isdigit() else 1
+
+
 def list_runs(artifacts_dir: Path) -> list[RunInfo]:
     """The stored runs, oldest first (unreadable files are left out)."""
-    infos = (_info(path) for path in sorted(runs_dir(artifacts_dir).glob("*.json")))
+    infos = (_info(path) for path in sorted(runs_dir(artifacts_dir).glob("*.json"), key=_order))
     return [info for info in infos if info is not None]
 
 

@@ -57,8 +57,20 @@ class _Charts:
         self.Figure = Figure
         self.rc = {"svg.fonttype": "none", "font.size": 9}
 
-    def figure(self, width: float, height: float, columns: int = 1) -> tuple[Any, Any]:
-        figure = self.Figure(figsize=(width, height), layout="constrained")
+    def figure(
+        self, width: float, height: float, columns: int = 1, labels: Sequence[str] = ()
+    ) -> tuple[Any, Any]:
+        """Margins are set, not computed (a layout engine doubles the drawing time); the left
+        one fits the longest of `labels` (the y tick labels)."""
+        figure = self.Figure(figsize=(width, height))
+        left_in = 0.6 + 0.065 * max((len(label) for label in labels), default=0)
+        figure.subplots_adjust(
+            left=left_in / width,
+            right=0.97,
+            bottom=0.45 / height,
+            top=1 - 0.35 / height,
+            wspace=0.25,
+        )
         return figure, figure.subplots(1, columns, squeeze=False)[0]
 
     def svg(self, figure: Any) -> str:
@@ -88,7 +100,7 @@ def tuning_curves(charts: _Charts, task: Mapping[str, Any]) -> str | None:
     points = curve(task.get("trial_log") or (), task["flops"])
     if not points:
         return None
-    figure, (by_trial, by_time) = charts.figure(9.5, 3.0, 2)
+    figure, (by_trial, by_time) = charts.figure(10.0, 3.4, 2)
     trials = [p.trial for p in points]
     by_trial.scatter(trials, [p.gflops for p in points], s=9, color="#9bb7d4", label="trial")
     by_trial.step(trials, [p.best_gflops for p in points], where="post", label="best so far")
@@ -124,8 +136,9 @@ def final_spread(charts: _Charts, task: Mapping[str, Any]) -> str | None:
     if not finalists:
         return None
     rounds = [_gflops_rounds(task, f) for f in finalists]
-    figure, (axes,) = charts.figure(4.5, 0.5 + 0.45 * len(finalists))
-    axes.boxplot(rounds, orientation="horizontal", tick_labels=[f["label"] for f in finalists])
+    labels = [f["label"] for f in finalists]
+    figure, (axes,) = charts.figure(6.0, 1.0 + 0.4 * len(finalists), labels=labels)
+    axes.boxplot(rounds, orientation="horizontal", tick_labels=labels)
     axes.set(xlabel="GFLOPS per final round", title=_label(task))
     axes.grid(alpha=0.3, axis="x")
     count = sum(len(r) for r in rounds)
@@ -137,13 +150,14 @@ def default_vs_tuned(charts: _Charts, tasks: Sequence[Mapping[str, Any]]) -> str
     rows = [t for t in tasks if t.get("default_gflops") or t.get("best_gflops")]
     if not rows:
         return None
-    figure, (axes,) = charts.figure(7.5, 0.8 + 0.45 * len(rows))
+    labels = [_label(t) for t in rows]
+    figure, (axes,) = charts.figure(7.5, 1.2 + 0.45 * len(rows), labels=labels)
     positions = range(len(rows))
     default = [t.get("default_gflops") or 0.0 for t in rows]
     best = [t.get("best_gflops") or 0.0 for t in rows]
     axes.barh([p + 0.2 for p in positions], default, height=0.4, label="default schedule")
     axes.barh([p - 0.2 for p in positions], best, height=0.4, label="tuned (final best)")
-    axes.set_yticks(list(positions), [_label(t) for t in rows])
+    axes.set_yticks(list(positions), labels)
     axes.invert_yaxis()
     axes.set(xlabel="GFLOPS (final re-measurement, median)")
     axes.legend(fontsize=7)
@@ -158,7 +172,7 @@ def per_browser(charts: _Charts, tasks: Sequence[Mapping[str, Any]]) -> str | No
     best = {(str(t["task"]), str(t["browser"])): t.get("best_gflops") or 0.0 for t in tasks}
     if not names:
         return None
-    figure, (axes,) = charts.figure(7.5, 0.8 + 0.35 * len(names) * len(browsers))
+    figure, (axes,) = charts.figure(7.5, 1.2 + 0.35 * len(names) * len(browsers), labels=names)
     height = 0.8 / len(browsers)
     for index, browser in enumerate(browsers):
         offsets = [n - 0.4 + height * (index + 0.5) for n in range(len(names))]
@@ -190,7 +204,7 @@ def _model_bars(model: Mapping[str, Any]) -> Iterator[tuple[str, float, float, f
 
 def model_latency(charts: _Charts, model: Mapping[str, Any]) -> str:
     bars = list(_model_bars(model))
-    figure, (axes,) = charts.figure(7.5, 0.8 + 0.4 * len(bars))
+    figure, (axes,) = charts.figure(7.5, 1.2 + 0.4 * len(bars), labels=[bar[0] for bar in bars])
     medians = [bar[1] for bar in bars]
     errors = [[bar[1] - bar[2] for bar in bars], [bar[3] - bar[1] for bar in bars]]
     axes.barh(range(len(bars)), medians, xerr=errors, capsize=3, color="#4c78a8")
@@ -240,7 +254,7 @@ def _comparison(comparison: Mapping[str, Any]) -> str:
                 _esc(delta["browser"]),
                 _num(delta["baseline_s"] and delta["baseline_s"] * 1e3, 3),
                 _num(delta["current_s"] and delta["current_s"] * 1e3, 3),
-                _num(change, 1, " %"),
+                "-" if change is None else f"{change:+.1f} %",
                 f'<span class="{css}">{_esc(delta.get("verdict", ""))}</span>',
             )
         )

@@ -47,3 +47,27 @@ def publish(report: Mapping[str, Any], artifacts_dir: Path, tasks_dir: Path | No
     latest_html = artifacts_dir / "report.html"
     shutil.copyfile(html, latest_html)
     return Published(write_report(artifacts_dir / "report.json", stored), latest_html, run_path)
+
+
+def report_command(artifacts_dir: Path, run: str | None, html: bool) -> int:
+    """`python -m pytest_wasm_tune report [RUN] [--html]`: list the runs, or show where one
+    is and rebuild its report.html (runs/<id>.html)."""
+    from .history import RUNS_DIR, find_run, list_runs, load_run
+
+    if run is None:
+        runs = list_runs(artifacts_dir)
+        if not runs:
+            print(f"no runs in {artifacts_dir / RUNS_DIR}")
+            return 1
+        print(f"{'run':<32} {'created':<25} {'mode':<6} {'tasks':>5}  tasks' git revision")
+        for info in runs:
+            print(info.line())
+        return 0
+    path = find_run(artifacts_dir, run)
+    if not html:
+        print(path)
+        return 0
+    from .html_report import write_html
+
+    print(write_html(load_run(artifacts_dir, str(path)), path.with_suffix(".html")))
+    return 0

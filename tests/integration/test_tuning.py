@@ -1,20 +1,34 @@
-"""MetaSchedule tuning end to end in headless Chromium, with persistence and resume."""
+"""MetaSchedule tuning end to end in headless Chromium, with persistence, resume and a warm
+start from an earlier run's databases (its seeds re-measured here before they are committed)."""
 
+import statistics
 from pathlib import Path
 
 import numpy as np
 import pytest
 from tvm.s_tir.meta_schedule.database import JSONDatabase
 
+from pytest_wasm_tune.artifacts.html_report import render_html
+from pytest_wasm_tune.artifacts.report import RunRecorder
+from pytest_wasm_tune.artifacts.results import result_to_dict
 from pytest_wasm_tune.artifacts.trial_journal import TrialJournal
 from pytest_wasm_tune.kernels import build_wasm
 from pytest_wasm_tune.local_stack import LocalStack
 from pytest_wasm_tune.main_job import matmul_prim_func
 from pytest_wasm_tune.measure.builder import candidate_key
-from pytest_wasm_tune.tuning import ProgressEvent, TuneOptions, TuneTask, database_paths, tune
+from pytest_wasm_tune.measure.outcome import Outcome
+from pytest_wasm_tune.tuning import (
+    ProgressEvent,
+    TuneOptions,
+    TuneResult,
+    TuneTask,
+    database_paths,
+    tune,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 N = 128
+SEEDS = 4
 
 
 def _task() -> TuneTask:
@@ -26,16 +40,22 @@ def _stock_records(work_dir: Path, task: TuneTask) -> list:
     return JSONDatabase(str(workload_path), str(records_path)).get_all_tuning_records()
 
 
-def test_tune_small_matmul(local_stack: LocalStack, tmp_path: Path) -> None:
-    task = _task()
+@pytest.fixture(scope="module")
+def cold_run(
+    local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, TuneResult, list[ProgressEvent]]:
+    """One 16-trial run from scratch, shared by the tests that inspect it or start from it."""
+    work_dir = tmp_path_factory.mktemp("cold")
     events: list[ProgressEvent] = []
-    result = tune(
-        task,
-        local_stack.workbench,
-        tmp_path,
-        TuneOptions(trials=16, trials_per_iter=8, seed=1),
-        events.append,
-    )
+    options = TuneOptions(trials=16, trials_per_iter=8, seed=1)
+    return work_dir, tune(_task(), local_stack.workbench, work_dir, options, events.append), events
+
+
+def test_tune_small_matmul(
+    local_stack: LocalStack, cold_run: tuple[Path, TuneResult, list[ProgressEvent]]
+) -> None:
+    task = _task()
+    tmp_path, result, events = cold_run
 
     records = _stock_records(tmp_path, task)
     assert len(records) == result.trials == 16
@@ -106,3 +126,50 @@ def test_an_interrupted_run_resumes_without_measuring_a_candidate_twice(
     assert resumed.measured == resumed.trials == 8
     assert resumed.correct
     assert {candidate_key(r.as_measure_candidate().sch.mod) for r in first} <= set(keys)
+
+
+def test_warm_start_measures_the_best_seeds_here_first_and_saves_trials(
+    local_stack: LocalStack,
+    cold_run: tuple[Path, TuneResult, list[ProgressEvent]],
+    tmp_path: Path,
+) -> None:
+    cold_dir, cold, _ = cold_run
+    task = _task()
+    options = TuneOptions(
+        trials=16, trials_per_iter=8, seed=5, warm_start_dir=cold_dir, warm_start_seeds=SEEDS
+    )
+    warm = tune(task, local_stack.workbench, tmp_path, options)
+
+    summary = warm.warm_start
+    assert summary["seeds"] == SEEDS and summary["sources"] == [str(cold.database_dir)]
+    # the seeds are the cold run's fastest candidates, and the warm run's first trials
+    cold_measured = [
+        e for e in TrialJournal(cold.database_dir).read() if e.outcome is Outcome.MEASURED
+    ]
+    fastest = sorted(cold_measured, key=lambda e: statistics.median(e.times_s))[:SEEDS]
+    seeds = warm.trial_log[:SEEDS]
+    assert {e.key for e in seeds} == {e.key for e in fastest}
+    # ... measured here, not copied: fresh timings, written to this run's own database
+    cold_times = {e.key: e.times_s for e in fastest}
+    assert all(e.times_s and e.times_s != cold_times[e.key] for e in seeds)
+    assert all(e.wall_time > max(c.wall_time for c in cold_measured) for e in seeds)
+    assert len(_stock_records(tmp_path, task)) == warm.trials == 16
+    # the search went on after the seeds (evolutionary search, bred from them) within budget
+    assert len({e.key for e in warm.trial_log}) == 16 and warm.correct
+
+    saved = summary["savings"]
+    print(
+        f"warm start: 90% of the cold best ({saved['target_gflops']:.2f} GFLOPS) after "
+        f"{saved['cold_trials']} cold trials, {saved['warm_trials']} warm ones "
+        f"(saved {saved['saved']}); cold best {cold.best_gflops:.2f}, warm {warm.best_gflops:.2f}"
+    )
+    assert saved["cold_trials"] >= 1 and saved["fraction"] == 0.9
+
+    # the report of both runs shows the warm run's curve beside the cold one
+    recorder = RunRecorder()
+    for result, name in ((cold, "cold"), (warm, "warm")):
+        recorder.add_result(result_to_dict(result, nodeid=f"t.py::{name}", mode="tune"))
+    page = render_html(recorder.build({"mode": "tune"}, {}, "session"))
+    assert page.count('data-chart="curve"') == 2 and "Warm start" in page
+    measured = sum(1 for e in warm.trial_log if e.outcome is Outcome.MEASURED)
+    assert f'data-chart="curve" data-points="{measured}"' in page
