@@ -157,7 +157,7 @@ SETTINGS: tuple[Setting, ...] = (
         "WASM_TUNE_COMPARE_FAIL",
         "",
         "Fail the items whose final best got slower than in the compared run by more than "
-        "this (e.g. 5%) and beyond both runs' interquartile ranges.",
+        "this many percent (e.g. 5) and beyond both runs' interquartile ranges.",
         "PERCENT",
     ),
     Setting(

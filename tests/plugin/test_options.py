@@ -86,6 +86,9 @@ def test_defaults(pytester: pytest.Pytester) -> None:
         "fresh": False,
         "relaxed_simd": False,
         "timeout_s": 60.0,
+        "compare": None,
+        "compare_fail_pct": None,
+        "warm_start_dir": None,
     }
 
 

@@ -215,3 +215,25 @@ def test_the_example_farm_file_is_valid() -> None:
     assert farm.names() == ("pixel7-chrome", "iphone15-safari", "grid-chromium")
     assert farm.services_host == "192.168.1.10"
     assert farm.get("pixel7-chrome").capabilities["appium:automationName"] == "UiAutomator2"
+
+
+def test_compare_gate_and_warm_start_options(tmp_path: Path) -> None:
+    config = resolve(
+        {"compare": "last", "compare_fail": "5%", "warm_start": str(tmp_path)}, cwd=tmp_path
+    )
+    assert (config.compare, config.compare_fail_pct) == ("last", 5.0)
+    assert config.warm_start_dir == tmp_path
+    assert resolve({"compare": "r1"}, {"wasm_tune_compare_fail": "12.5"}).compare_fail_pct == 12.5
+    (tmp_path / "old.json").write_text("{}")
+    assert resolve({"compare": "old.json"}, cwd=tmp_path).compare == str(tmp_path / "old.json")
+    defaults = resolve()
+    assert (defaults.compare, defaults.compare_fail_pct, defaults.warm_start_dir) == (None,) * 3
+
+
+def test_bad_compare_and_warm_start_values_say_how_to_fix_them(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"--wasm-tune-compare-fail needs a run to compare with"):
+        resolve({"compare_fail": "5%"})
+    with pytest.raises(ConfigError, match=r"WASM_TUNE_COMPARE_FAIL: expected a percentage .*'-3'"):
+        resolve({"compare": "last"}, env={"WASM_TUNE_COMPARE_FAIL": "-3"})
+    with pytest.raises(ConfigError, match=r"--wasm-tune-warm-start: .*missing is not a directory"):
+        resolve({"warm_start": "missing"}, cwd=tmp_path)
