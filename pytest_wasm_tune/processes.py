@@ -30,7 +30,7 @@ from typing import IO
 from .watchdog import start_time
 
 TEARDOWN_GRACE_S = 20.0
-TEMP_KINDS = ("chromium", "stage", "proxy", "batch", "obj")
+TEMP_KINDS = ("chromium", "firefox", "stage", "proxy", "batch", "obj")
 _TEMP_NAME = re.compile(rf"wasm-tune-(?:{'|'.join(TEMP_KINDS)})-(\d+)-")
 
 

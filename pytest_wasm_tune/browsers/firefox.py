@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .. import defaults
+from .. import defaults, processes
 from ..errors import BrowserError
 from .base import WebDriverBrowser
 
@@ -66,6 +66,7 @@ class FirefoxBrowser(WebDriverBrowser):
 
     name = "firefox"
     title = "Firefox"
+    _root: str | None = None  # geckodriver's profile root and TMPDIR: an owned temp dir
 
     def check(self) -> None:
         check_firefox()
@@ -81,8 +82,22 @@ class FirefoxBrowser(WebDriverBrowser):
         for key, value in FIREFOX_PREFS.items():
             options.set_preference(key, value)
         popen_kw = self._popen_kw()
-        service = Service(str(check_firefox()), log_output=os.devnull, popen_kw=popen_kw)
+        # geckodriver, Firefox and its crash helper (a session of its own) all name the root in
+        # their command lines: the watchdog finds them before the driver's group is adopted
+        self._root = str(processes.owned_tempdir("firefox"))
+        service = Service(
+            str(check_firefox()),
+            service_args=["--profile-root", self._root],
+            log_output=os.devnull,
+            env={**os.environ, "TMPDIR": self._root},
+            popen_kw=popen_kw,
+        )
         try:
             return webdriver.Firefox(options=options, service=service)
         except WebDriverException as err:
             raise BrowserError(f"Firefox did not start: {err.msg}. Check: {FIREFOX_FIX}") from err
+
+    def _release(self) -> None:
+        if self._root is not None:
+            processes.remove_tempdir(Path(self._root))
+            self._root = None

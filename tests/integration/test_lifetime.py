@@ -1,5 +1,6 @@
 """A tuning pytest ended by SIGTERM or SIGKILL leaves no process and no temp dir of ours."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -25,31 +26,40 @@ def test_matmul(wasm_tune):
     wasm_tune(te.create_prim_func([A, B, C]))
 """
 # what a tuning session starts: driver, browser, proxy, tracker (TVM's popen worker), watchdog
-PARTS = ("chromedriver", "chromium", "proxy_main", "tvm.exec.popen_worker", "watchdog")
+SERVICES = ("proxy_main", "tvm.exec.popen_worker", "watchdog")
+DRIVERS = {"chromium": ("chromedriver", "chromium"), "firefox": ("geckodriver", "firefox-esr")}
 GRACE_S = 15
 
 
-def _ours(root: psutil.Process) -> dict[str, list[psutil.Process]]:
-    found: dict[str, list[psutil.Process]] = {part: [] for part in PARTS}
+def _ours(root: psutil.Process, parts: tuple[str, ...]) -> dict[str, list[psutil.Process]]:
+    found: dict[str, list[psutil.Process]] = {part: [] for part in parts}
     for process in root.children(recursive=True):
         try:
             cmdline = " ".join(process.cmdline())
         except psutil.Error:
             continue
-        for part in PARTS:
+        for part in parts:
             if part in cmdline:
                 found[part].append(process)
     return found
 
 
-def _survivors(started: list[psutil.Process], scratch: Path) -> list[str]:
-    left = [f"{p.pid} {' '.join(p.cmdline())[:120]}" for p in started if _running(p)]
+def _naming(scratch: Path) -> list[psutil.Process]:
+    """Processes whose command line names the child's TMPDIR (re-parented ones too)."""
+    found = []
     for process in psutil.process_iter():
-        try:
+        with contextlib.suppress(psutil.Error):
             if str(scratch) in " ".join(process.cmdline()):
-                left.append(f"{process.pid} {' '.join(process.cmdline())[:120]}")
-        except psutil.Error:
-            continue
+                found.append(process)
+    return found
+
+
+def _survivors(started: list[psutil.Process], scratch: Path) -> list[str]:
+    alive = [p for p in started if _running(p)] + _naming(scratch)
+    left = []
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            left.append(f"{process.pid} {' '.join(process.cmdline())[:120]}")
     # the child's own TMPDIR: whatever is in it (ours, the browser's) was left by the run
     return left + [f"left {path}" for path in scratch.iterdir()]
 
@@ -61,30 +71,42 @@ def _running(process: psutil.Process) -> bool:
         return False
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-def test_a_killed_tuning_run_leaves_nothing_behind(tmp_path: Path, signum: int) -> None:
+@pytest.mark.parametrize(
+    ("browser", "signum"),
+    [
+        ("chromium", signal.SIGTERM),
+        ("chromium", signal.SIGKILL),
+        ("firefox", signal.SIGKILL),  # geckodriver makes the profile (under --profile-root)
+    ],
+    ids=["chromium-SIGTERM", "chromium-SIGKILL", "firefox-SIGKILL"],
+)
+def test_a_killed_tuning_run_leaves_nothing_behind(
+    tmp_path: Path, browser: str, signum: int
+) -> None:
+    parts = (*DRIVERS[browser], *SERVICES)
     (tmp_path / "tasks").mkdir()
     (tmp_path / "tasks" / "test_task.py").write_text(TASK)
     # the child's TMPDIR, ours to inspect: short, for Chromium's socket path in its profile
     scratch = Path(tempfile.mkdtemp(prefix=f"wtk{signum}-"))
     argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tasks", "--wasm-tune"]
     proc = subprocess.Popen(
-        [*argv, "--wasm-tune-trials=64"],
+        [*argv, "--wasm-tune-trials=64", f"--wasm-tune-browsers={browser}"],
         cwd=tmp_path,
         env={**os.environ, "TMPDIR": str(scratch)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # the signal goes to the pytest process alone, as in CI
     )
+    started: list[psutil.Process] = []
     try:
         root = psutil.Process(proc.pid)
         deadline = time.monotonic() + 60
-        while not all((parts := _ours(root)).values()):
+        while not all((found := _ours(root, parts)).values()):
             assert proc.poll() is None, "the tuning run ended before its stack was up"
-            assert time.monotonic() < deadline, f"the stack did not come up: {parts}"
+            assert time.monotonic() < deadline, f"the stack did not come up: {found}"
             time.sleep(0.2)
         time.sleep(2)  # into the first batch
-        started = [p for found in _ours(root).values() for p in found]
+        started = [p for found in _ours(root, parts).values() for p in found]
         proc.send_signal(signum)
         proc.wait(timeout=GRACE_S + 20)
         deadline = time.monotonic() + GRACE_S
@@ -96,6 +118,7 @@ def test_a_killed_tuning_run_leaves_nothing_behind(tmp_path: Path, signum: int) 
     finally:
         if proc.poll() is None:
             proc.kill()
-        for process in psutil.Process().children(recursive=True):
-            process.kill()
+        for process in [*psutil.Process().children(recursive=True), *started, *_naming(scratch)]:
+            with contextlib.suppress(psutil.Error):  # what a failed run left: not on this machine
+                process.kill()
         shutil.rmtree(scratch, ignore_errors=True)
