@@ -101,7 +101,7 @@ SETTINGS: tuple[Setting, ...] = (
         "WASM_TUNE_FARM",
         "",
         "TOML file of remote WebDriver browsers ([[browser]] tables with name, url, "
-        "browserName, capabilities).",
+        "browserName, capabilities, host).",
         "FILE",
     ),
     Setting(

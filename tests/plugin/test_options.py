@@ -55,9 +55,10 @@ def test_help_documents_every_option_with_its_default(pytester: pytest.Pytester)
         "--wasm-tune-trials=N": "Trials per task and browser when tuning, counting those"
         " already in its database. Env WASM_TUNE_TRIALS. Default: 64",
         "--wasm-tune-browsers=LIST": "Comma-separated browsers to run every wasm_tune task"
-        " in: chromium or names from the farm file. Env WASM_TUNE_BROWSERS. Default: chromium",
+        " in: chromium, firefox, webkit, android-emulation or names from the farm file."
+        " Env WASM_TUNE_BROWSERS. Default: chromium",
         "--wasm-tune-farm=FILE": "TOML file of remote WebDriver browsers ([[browser]] tables"
-        " with name, url, browserName, capabilities). Env WASM_TUNE_FARM. Default: none",
+        " with name, url, browserName, capabilities, host). Env WASM_TUNE_FARM. Default: none",
         "--wasm-tune-artifacts=DIR": "Directory for report.json and the tuning databases"
         " (databases/<task>-<workload key>/<browser>/). Env WASM_TUNE_ARTIFACTS. Default:"
         " wasm-tune-artifacts",
@@ -130,10 +131,10 @@ def test_pyproject_ini_options_and_relative_paths(pytester: pytest.Pytester) -> 
             "ERROR: --wasm-tune-trials: expected a whole number of trials * got '0'*",
         ),
         (
-            ["--wasm-tune-browsers", "chromium,firefox"],
+            ["--wasm-tune-browsers", "chromium,safari"],
             {},
-            "ERROR: --wasm-tune-browsers: unknown browser 'firefox'. Supported locally:"
-            " chromium; no farm file is given (--wasm-tune-farm). Fix: --wasm-tune-browsers"
+            "ERROR: --wasm-tune-browsers: unknown browser 'safari'. Supported locally:"
+            " chromium, firefox, webkit, android-emulation; no farm file is given (--wasm-tune-farm). Fix: --wasm-tune-browsers"
             " chromium or describe the browser in a farm file",
         ),
         (

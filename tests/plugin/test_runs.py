@@ -84,6 +84,7 @@ def test_with_wasm_tune_each_task_is_tuned(project: pytest.Pytester) -> None:
         "fresh": True,
         "timeout_s": 5.0,
         "work_dir": databases,
+        "search_threads": len(os.sched_getaffinity(0)),  # one process: every CPU
     }
     result.stdout.fnmatch_lines(
         [
@@ -119,6 +120,7 @@ def test_with_wasm_tune_each_task_is_tuned(project: pytest.Pytester) -> None:
         "verified": True,
         "browser": "chromium",
         "browser_version": "",
+        "host": "",
         "wall_time": 0.0,
         "warmup_calls": 0,
         "warmup_stop": "",
@@ -256,10 +258,12 @@ def test_missing_emscripten_fails_tasks_with_the_install_command(
     assert "Traceback" not in result.stdout.str()
 
 
-def test_remote_farm_browsers_are_not_yet_supported(pytester: pytest.Pytester) -> None:
-    """Real services start; the remote browser fails its items with one message."""
+def test_an_unreachable_farm_browser_fails_its_items_with_one_message(
+    pytester: pytest.Pytester,
+) -> None:
+    """Real services start; the remote browser is retried, then fails its items clearly."""
     pytester.path.joinpath("farm.toml").write_text(
-        '[[browser]]\nname = "grid-chrome"\nurl = "http://127.0.0.1:4444"\nbrowserName = "chrome"\n'
+        '[[browser]]\nname = "grid-chrome"\nurl = "http://127.0.0.1:9"\nbrowserName = "chrome"\n'
     )
     pytester.makepyfile(test_tasks=MATMUL_TASKS)
     result = pytester.runpytest_subprocess(
@@ -268,8 +272,8 @@ def test_remote_farm_browsers_are_not_yet_supported(pytester: pytest.Pytester) -
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(
         [
-            "browser 'grid-chrome' from the farm file */farm.toml (http://127.0.0.1:4444,"
-            " browserName 'chrome') is a remote WebDriver browser: remote browsers are not yet"
-            " supported (the farm file is only validated). Fix: --wasm-tune-browsers chromium",
+            "*Failed 1/3 times to reach grid-chrome; retrying*",
+            "*Failed 2/3 times to reach grid-chrome; retrying*",
+            "*grid-chrome (chrome at http://127.0.0.1:9) cannot be reached: *",
         ]
     )
