@@ -19,6 +19,7 @@ import pytest
 from .artifacts import RunRecorder, collect_environment
 from .artifacts.model_result import MODEL_PROPERTY, headline
 from .artifacts.publish import Published, publish, tasks_dir, with_peers
+from .artifacts.side_by_side import format_side_by_side
 from .config import SETTINGS, ConfigError, resolve_config
 from .errors import WasmTuneError
 from .fixtures import (
@@ -251,6 +252,8 @@ class _ReportHooks:
         terminalreporter.write_sep("=", f"wasm-tune summary ({self.state.config.mode})")
         if self.recorder.tasks:
             for line in format_summary(self.recorder.tasks):
+                terminalreporter.write_line(line)
+            for line in format_side_by_side(self.recorder.tasks):
                 terminalreporter.write_line(line)
         for model in self.recorder.models:
             terminalreporter.write_line(headline(model))

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .side_by_side import per_browser
+
 REPORT_VERSION = 1
 OUTCOME_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
@@ -72,6 +74,7 @@ class RunRecorder:
             "config": dict(config),
             "environment": dict(environment),
             "tasks": tasks,
+            "side_by_side": per_browser(tasks),
             "models": list(self.models),
             "items": list(self.items.values()),
         }

@@ -86,3 +86,45 @@ def test_tuning_a_small_matmul_writes_consistent_artifacts(
     assert best["verified"] and best["label"] != "default"
     assert task["best_s"] == pytest.approx(statistics.median(best["times_s"]))
     assert task["best_spread_s"]["n"] == len(best["times_s"]) >= 3
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_an_unseen_task_file_tunes_in_chromium_firefox_and_webkit(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for setting in SETTINGS:
+        monkeypatch.delenv(setting.env, raising=False)
+    monkeypatch.setenv(defaults.CACHE_DIR_ENV, str(cache_root()))
+    pytester.makepyfile(test_small=SMALL_MATMUL)
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--wasm-tune",
+        "--wasm-tune-trials",
+        "4",
+        "--wasm-tune-relaxed-simd",
+        "--wasm-tune-browsers",
+        "chromium,firefox,webkit",
+        timeout=900,
+    )
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*webkit: its engine does not run relaxed SIMD; it measures SIMD128 builds*",
+            "task           chromium GFLOPS  firefox GFLOPS  webkit GFLOPS",
+            "test_matmul64  * * *",
+        ]
+    )
+    report = json.loads((pytester.path / "wasm-tune-artifacts" / "report.json").read_text())
+    tasks = {task["browser"]: task for task in report["tasks"]}
+    assert set(tasks) == {"chromium", "firefox", "webkit"}
+    for browser, task in tasks.items():
+        assert task["correct"] and task["trials"] == 4, browser
+        assert task["browser_version"], browser
+    # relaxed SIMD where the engine runs it; WebKit's database says it holds SIMD128 records
+    databases = {Path(task["database"]["dir"]).name for task in tasks.values()}
+    assert databases == {"chromium-relaxed-simd", "firefox-relaxed-simd", "webkit"}
+    row = report["side_by_side"]["test_matmul64"]
+    assert row == {browser: task["best_gflops"] for browser, task in tasks.items()}
+    assert all(gflops > 0 for gflops in row.values())
