@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .config import Farm
     from .device import BrowserDevice
     from .remote import BrowserSession
+    from .services import PageServer, ProxyService, TrackerService
     from .toolchain import WebRuntime
     from .toolchain.link import KernelLinker
     from .tuning import Workbench
@@ -90,6 +91,18 @@ class LocalStack:
     @property
     def browser(self) -> WebDriverBrowser:
         return self.device.browser  # type: ignore[return-value]
+
+    @property
+    def tracker(self) -> TrackerService:
+        return self.services.tracker
+
+    @property
+    def proxy(self) -> ProxyService:
+        return self.services.proxy
+
+    @property
+    def page_server(self) -> PageServer:
+        return self.services.page_server
 
     @property
     def stage_dir(self) -> Path:
