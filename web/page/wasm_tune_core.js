@@ -271,8 +271,10 @@ export async function warmUp({ timeBatch, yieldToLoop, minCalls = 1, abandonAbov
     const n = resolves(lastMs)
       ? calibrateNumber(bestMs(), limits.batchMs, limits.maxCalls)
       : nextCalibrationNumber(lastN, lastMs, limits.batchMs, limits.maxCalls);
-    const best = bestMs();
-    const left = best > 0 ? Math.max(1, Math.floor((limits.maxMs - totalMs) / best)) : n;
+    // The time left is shared out at the fastest per-call time seen in any unit: a slow first
+    // call (compilation) must not keep every later unit as short as itself.
+    const fastest = Math.min(...perCallMs.filter((t) => t > 0));
+    const left = Number.isFinite(fastest) ? Math.max(1, Math.floor((limits.maxMs - totalMs) / fastest)) : n;
     await run(Math.max(1, Math.min(n, left)));
   }
 }

@@ -258,8 +258,17 @@ function prepareKernel(inst, funcName, tensorArgsIn) {
 
 let timerResolutionMs = 0;
 
+// A message to ourselves gives the event loop a turn (websocket frames, WebDriver scripts) without
+// setTimeout's 4 ms clamp on nested timers, which a warm-up of many short units would pay each time.
+const loopTurn = new MessageChannel();
+const loopWaiters = [];
+loopTurn.port1.onmessage = () => loopWaiters.shift()?.();
+
 function yieldToLoop() {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    loopWaiters.push(resolve);
+    loopTurn.port2.postMessage(null);
+  });
 }
 
 /** wasm_tune.measure(func_name, number, repeat, min_repeat_ms, warmup, abandon_above_ms, [warmup_limits_json,] ...tensors) */

@@ -246,6 +246,19 @@ describe("adaptive warm-up", () => {
     for (const t of r.timesS) assert.equal(t, 0.0005);
   });
 
+  it("a slow first call does not keep the later units short", async () => {
+    // 3 ms for the first call (compilation), then 0.6 us per call on a 5 us clock
+    let done = 0;
+    const timeBatch = (n) => {
+      const ms = (done === 0 ? 3 : 0) + (done === 0 ? n - 1 : n) * 0.0006;
+      done += n;
+      return Math.floor(ms / 0.005) * 0.005;
+    };
+    const r = await core.warmUp({ timeBatch, yieldToLoop });
+    assert.ok(r.unitsMs.length <= 6, `${r.unitsMs.length} units: ${r.unitsNumber}`);
+    assert.equal(r.stop, "calls"); // 10000 calls of 0.6 us come before two settled 5 ms units
+  });
+
   it("a whole model warms up call by call (batchMs 0)", async () => {
     const times = [300, 120, 100, 101];
     const r = await core.warmUp({
