@@ -116,9 +116,14 @@ def test_a_killed_tuning_run_leaves_nothing_behind(
         if signum == signal.SIGTERM:
             assert proc.returncode != 0 and proc.returncode != -signal.SIGTERM  # it unwound
     finally:
+        # what a failed run left: not on this machine. Only the child's own processes (this
+        # pytest's other children, e.g. the session's shared stack, are not the test's)
+        leftovers = [*started, *_naming(scratch)]
+        with contextlib.suppress(psutil.Error):
+            leftovers += psutil.Process(proc.pid).children(recursive=True)
         if proc.poll() is None:
             proc.kill()
-        for process in [*psutil.Process().children(recursive=True), *started, *_naming(scratch)]:
-            with contextlib.suppress(psutil.Error):  # what a failed run left: not on this machine
+        for process in leftovers:
+            with contextlib.suppress(psutil.Error):
                 process.kill()
         shutil.rmtree(scratch, ignore_errors=True)
