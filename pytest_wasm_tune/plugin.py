@@ -19,7 +19,7 @@ import pytest
 from .artifacts import RunRecorder, collect_environment
 from .artifacts.model_result import MODEL_PROPERTY, headline
 from .artifacts.publish import Published, publish, tasks_dir, with_peers
-from .artifacts.side_by_side import format_side_by_side
+from .artifacts.side_by_side import format_cross_engine, format_side_by_side
 from .config import SETTINGS, ConfigError, resolve_config
 from .errors import WasmTuneError
 from .fixtures import (
@@ -254,6 +254,11 @@ class _ReportHooks:
             for line in format_summary(self.recorder.tasks):
                 terminalreporter.write_line(line)
             for line in format_side_by_side(self.recorder.tasks):
+                terminalreporter.write_line(line)
+            cross = format_cross_engine(self.recorder.tasks)
+            if cross:
+                terminalreporter.write_line("each browser's best re-measured in the others:")
+            for line in cross:
                 terminalreporter.write_line(line)
         for model in self.recorder.models:
             terminalreporter.write_line(headline(model))
