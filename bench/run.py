@@ -169,7 +169,7 @@ def time_our_resnet18(stack: LocalStack, wasm: Path) -> dict[str, Any] | None:
 
     from pytest_wasm_tune.models.resnet18 import INPUT_SHAPE
     from pytest_wasm_tune.models.run import latency_in_browser
-    from pytest_wasm_tune.remote import stage_reference
+    from pytest_wasm_tune.rpc_session import stage_reference
 
     if not wasm.is_file():
         log(f"no {wasm}: run `make tune` first to time our ResNet-18 beside the peers")

@@ -32,9 +32,9 @@ from .fixtures import (
     wasm_tune,
     wasm_tune_browser,
     wasm_tune_config,
-    wasm_tune_farm,
     wasm_tune_services,
     wasm_tune_workbench,
+    wasm_tune_worker_browsers,
 )
 from .gate import gate_of, register_gate
 from .progress import LiveProgress, format_summary
@@ -47,9 +47,9 @@ __all__ = [
     "wasm_tune",
     "wasm_tune_browser",
     "wasm_tune_config",
-    "wasm_tune_farm",
     "wasm_tune_services",
     "wasm_tune_workbench",
+    "wasm_tune_worker_browsers",
 ]
 MARKER = "wasm_tune"
 
