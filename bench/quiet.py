@@ -13,7 +13,7 @@ from typing import Any
 from pytest_wasm_tune.kernels import wasm_target
 from pytest_wasm_tune.measure.compile_pool import CompilePool
 from pytest_wasm_tune.measure.cpus import CpuPlan
-from pytest_wasm_tune.remote import BrowserSession, stage_reference
+from pytest_wasm_tune.rpc_session import BrowserSession, stage_reference
 from pytest_wasm_tune.stats import Spread
 
 

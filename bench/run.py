@@ -15,6 +15,10 @@ runners-up interleaved in one fresh session, with their spread), never search-ti
 - quiet_timing: the tuned matmul's spread with the builder idle vs busy (see bench/quiet.py).
 - resnet18_ms: ours (the `resnet-18.wasm` of the last `make tune`, when there is one, timed
   here: median/IQR of 15 calls) beside the peers' ResNet-18 (same topology, random weights).
+- engines: matmul512 tuned in Chromium, Firefox and WebKit (SIMD128), GFLOPS per engine and
+  each engine's best re-measured in the others (bench/engines.py).
+- parallel: trials per minute of one pytest tuning four matmuls with one browser and under
+  `-n 2` with two (bench/parallel.py).
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from engines import engines_bench
 from kernels import bench_kernels
+from parallel import parallel_bench
 from quiet import busy_vs_idle
 
 from pytest_wasm_tune.artifacts.environment import collect_environment
@@ -169,7 +175,7 @@ def time_our_resnet18(stack: LocalStack, wasm: Path) -> dict[str, Any] | None:
 
     from pytest_wasm_tune.models.resnet18 import INPUT_SHAPE
     from pytest_wasm_tune.models.run import latency_in_browser
-    from pytest_wasm_tune.remote import stage_reference
+    from pytest_wasm_tune.rpc_session import stage_reference
 
     if not wasm.is_file():
         log(f"no {wasm}: run `make tune` first to time our ResNet-18 beside the peers")
@@ -254,6 +260,14 @@ def main() -> int:
     )
     parser.add_argument("--peer-rounds", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-engines", dest="engines", action="store_false")
+    parser.add_argument(
+        "--engines-trials", type=int, default=32, help="matmul512 in each engine (default: 32)"
+    )
+    parser.add_argument("--no-parallel", dest="parallel", action="store_false")
+    parser.add_argument(
+        "--parallel-trials", type=int, default=16, help="per matmul, -n 0 vs -n 2 (default: 16)"
+    )
     parser.add_argument(
         "--no-pipeline", dest="pipeline", action="store_false", help="build, then measure"
     )
@@ -298,6 +312,13 @@ def main() -> int:
         if args.resnet18:
             log(f"timing our ResNet-18 ({args.resnet18_wasm})")
             results["resnet18_ms"] = {"ours": time_our_resnet18(stack, args.resnet18_wasm)}
+    if args.engines:
+        with tempfile.TemporaryDirectory(prefix="wasm-tune-bench-engines-") as tmp:
+            task = TuneTask.from_prim_func(kernels["matmul512"](), "matmul512")
+            engine_options = dataclasses.replace(options, trials=args.engines_trials)
+            results["engines"] = engines_bench(task, engine_options, Path(tmp), log)
+    if args.parallel:
+        results["parallel"] = parallel_bench(args.parallel_trials, log)
     peers = measure_peers_safely(names, args.peer_rounds) if args.peers else None
     results["peers"] = peers
     add_peer_ratios(results, peers)
@@ -343,6 +364,16 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     if "quiet_timing" in results:
         short["quiet_timing_iqr_pct"] = {
             k: v["iqr_pct"] for k, v in results["quiet_timing"].items() if isinstance(v, dict)
+        }
+    if "engines" in results:
+        engines = results["engines"]
+        short["engines_gflops"] = {e: f["gflops"] for e, f in engines["per_engine"].items()}
+        short["cross_engine_gflops"] = engines["cross_engine"]
+    if "parallel" in results:
+        parallel = results["parallel"]
+        short["trials_per_min"] = {
+            "one_browser": parallel["one_browser"]["trials_per_min"],
+            "two_workers": parallel["two_workers"]["trials_per_min"],
         }
     return short
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from . import defaults
-from .remote import BrowserSession
+from .rpc_session import BrowserSession
 
 
 class Browser(Protocol):

@@ -1,7 +1,8 @@
 """The plugin's fixtures: thin wrappers over the plain classes, each overridable in a conftest.
 
-wasm_tune_config → wasm_tune_services → wasm_tune_farm → wasm_tune_workbench(wasm_tune_browser)
-→ wasm_tune. The session-wide plugin state lives in `config.stash[STATE_KEY]`.
+wasm_tune_config → wasm_tune_services → wasm_tune_worker_browsers →
+wasm_tune_workbench(wasm_tune_browser) → wasm_tune. The session-wide plugin state lives in
+`config.stash[STATE_KEY]`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ FIXTURE_NAMES = frozenset(
         "wasm_tune",
         "wasm_tune_config",
         "wasm_tune_services",
-        "wasm_tune_farm",
+        "wasm_tune_worker_browsers",
         "wasm_tune_workbench",
         "wasm_tune_browser",
     }
@@ -204,7 +205,7 @@ def wasm_tune_services(pytestconfig: pytest.Config) -> Iterator[ServiceAddresses
 
 
 @pytest.fixture(scope="session")
-def wasm_tune_farm(
+def wasm_tune_worker_browsers(
     pytestconfig: pytest.Config,
     wasm_tune_config: WasmTuneConfig,
     wasm_tune_services: ServiceAddresses,
@@ -231,9 +232,11 @@ def wasm_tune_browser(wasm_tune_config: WasmTuneConfig) -> str:
 
 
 @pytest.fixture
-def wasm_tune_workbench(wasm_tune_farm: WorkerBrowsers, wasm_tune_browser: str) -> Workbench:
+def wasm_tune_workbench(
+    wasm_tune_worker_browsers: WorkerBrowsers, wasm_tune_browser: str
+) -> Workbench:
     """Device, linker and staging for the item's browser."""
-    return wasm_tune_farm.workbench(wasm_tune_browser)
+    return wasm_tune_worker_browsers.workbench(wasm_tune_browser)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .browsers.base import WebDriverBrowser
     from .config import Farm
     from .device import BrowserDevice
-    from .remote import BrowserSession
+    from .rpc_session import BrowserSession
     from .services import PageServer, ProxyService, TrackerService
     from .toolchain import WebRuntime
     from .toolchain.link import KernelLinker

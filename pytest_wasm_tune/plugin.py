@@ -19,7 +19,7 @@ import pytest
 from .artifacts import RunRecorder, collect_environment
 from .artifacts.model_result import MODEL_PROPERTY, headline
 from .artifacts.publish import Published, publish, tasks_dir, with_peers
-from .artifacts.side_by_side import format_side_by_side
+from .artifacts.side_by_side import format_cross_engine, format_side_by_side
 from .config import SETTINGS, ConfigError, resolve_config
 from .errors import WasmTuneError
 from .fixtures import (
@@ -32,9 +32,9 @@ from .fixtures import (
     wasm_tune,
     wasm_tune_browser,
     wasm_tune_config,
-    wasm_tune_farm,
     wasm_tune_services,
     wasm_tune_workbench,
+    wasm_tune_worker_browsers,
 )
 from .gate import gate_of, register_gate
 from .progress import LiveProgress, format_summary
@@ -47,9 +47,9 @@ __all__ = [
     "wasm_tune",
     "wasm_tune_browser",
     "wasm_tune_config",
-    "wasm_tune_farm",
     "wasm_tune_services",
     "wasm_tune_workbench",
+    "wasm_tune_worker_browsers",
 ]
 MARKER = "wasm_tune"
 
@@ -254,6 +254,11 @@ class _ReportHooks:
             for line in format_summary(self.recorder.tasks):
                 terminalreporter.write_line(line)
             for line in format_side_by_side(self.recorder.tasks):
+                terminalreporter.write_line(line)
+            cross = format_cross_engine(self.recorder.tasks)
+            if cross:
+                terminalreporter.write_line("each browser's best re-measured in the others:")
+            for line in cross:
                 terminalreporter.write_line(line)
         for model in self.recorder.models:
             terminalreporter.write_line(headline(model))

@@ -31,6 +31,7 @@ from .artifacts.database import (
     workload_records,
 )
 from .artifacts.trial_journal import TrialEntry, TrialJournal
+from .cross_engine import ForeignBest, foreign_bests
 from .kernels import wasm_target
 from .measure.artifact import decode
 from .measure.builder import WasmBatchBuilder, candidate_key
@@ -124,6 +125,8 @@ class TuneOptions:
     finalists: int = defaults.FINALISTS  # best candidates re-measured beside the default
     warm_start_dir: Path | None = None  # seed the search from this artifacts dir (warm_start.py)
     warm_start_seeds: int = defaults.WARM_START_SEEDS
+    # re-measure the other browsers' best schedules of the task beside this one's (cross_engine)
+    cross_engine: bool = True
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,7 @@ class TuneResult:
     search_phases_s: dict[str, float] = field(default_factory=dict)  # phases of the search only
     batches: tuple[SearchBatch, ...] = ()
     warm_start: dict[str, Any] | None = None  # seeds and trials saved (WarmStart.summary)
+    cross_engine: tuple[FinalFigure, ...] = ()  # other browsers' bests timed in this one
 
     @property
     def best_gflops(self) -> float | None:
@@ -497,11 +501,15 @@ def _tune(
         measured_in_search = runner.measured - measured_before
         count = options.finalists if options.trials else 0
         contenders = _contenders(database, task.mod, state, count)
+        foreign = []
+        if options.cross_engine and options.trials:
+            foreign = foreign_bests(db_dir.parent.parent, task.mod, db_dir)
         with phases.timed("final"):
-            finals = _final_figures(task, contenders, builder, runner, target, options)
+            finals = _final_figures(task, contenders, foreign, builder, runner, target, options)
     finally:
         runner.close()
-    default, *tuned = finals
+    default, *tuned = finals[: 1 + len(contenders)]
+    cross = tuple(finals[1 + len(contenders) :])
     verified = [f for f in tuned if f.verified and f.spread is not None]
     best = min(verified, key=lambda f: f.spread.median) if verified else None  # type: ignore[union-attr]
     if options.trials == 0:
@@ -530,12 +538,13 @@ def _tune(
         trial_log=tuple(state.entries),
         best_spread=best.spread if best is not None else None,
         default_spread=default.spread,
-        finalists=tuple(finals),
+        finalists=tuple(finals[: 1 + len(contenders)]),
         search_best_s=state.best_s,
         outcomes=outcomes,
         search_phases_s=search_phases,
         batches=tuple(state.batches),
         warm_start=warm.summary(state.entries, task.flops) if warm else None,
+        cross_engine=cross,
     )
 
 
@@ -560,20 +569,25 @@ def _contenders(
 def _final_figures(
     task: TuneTask,
     contenders: list[tuple[Any, float]],
+    foreign: list[ForeignBest],
     builder: WasmBatchBuilder,
     runner: BrowserRunner,
     target: Any,
     options: TuneOptions,
 ) -> list[FinalFigure]:
-    """Build the default and the contenders into one module and re-measure them together."""
+    """Build the default, the contenders and the other browsers' bests into one module and
+    re-measure them together (figures in that order)."""
     from tvm.s_tir.meta_schedule.builder import BuilderInput
 
     labels = ["default"] + [
         "best" if index == 0 else f"runner-up {index}" for index in range(len(contenders))
     ]
-    mods = [task.mod] + [record.as_measure_candidate().sch.mod for record, _ in contenders]
-    searched = [None] + [median for _record, median in contenders]
-    traces = [None] + [str(record.trace) for record, _ in contenders]
+    labels += [other.label for other in foreign]
+    records = [record for record, _ in contenders] + [other.record for other in foreign]
+    mods = [task.mod] + [record.as_measure_candidate().sch.mod for record in records]
+    # a foreign best's search time was measured in its own engine: not this one's to show
+    searched = [None] + [median for _record, median in contenders] + [None] * len(foreign)
+    traces = [None] + [str(record.trace) for record in records]
     saved = builder.recorded, builder.on_staged
     builder.recorded, builder.on_staged = {}, None  # build every one, all into one module
     try:

@@ -85,18 +85,28 @@ def find_seeds(
     candidate, leaving out those in `exclude` (already measured here)."""
     best: dict[int, Seed] = {}
     for directory in source_databases(warm_dir, mod, own_dir):
-        outcomes = {e.key: e.outcome for e in TrialJournal(directory).read()}
-        for record in workload_records(_read_copy(directory), mod):
-            secs = [float(getattr(s, "value", s)) for s in record.run_secs or ()]
-            if not secs or secs == [ERROR_RUN_SECS]:
+        for seed in measured_records(directory, mod):
+            if seed.key in exclude:
                 continue
-            key = candidate_key(record.as_measure_candidate().sch.mod)
-            if key in exclude or outcomes.get(key, Outcome.MEASURED) is not Outcome.MEASURED:
-                continue
-            seed = Seed(record, key, statistics.median(secs), directory)
-            if key not in best or seed.source_median_s < best[key].source_median_s:
-                best[key] = seed
+            if seed.key not in best or seed.source_median_s < best[seed.key].source_median_s:
+                best[seed.key] = seed
     return sorted(best.values(), key=lambda seed: seed.source_median_s)[:count]
+
+
+def measured_records(directory: Path, mod: Any) -> list[Seed]:
+    """The fully measured records of `mod` in one database (read from a copy: no lock), with
+    their median there; failed and abandoned candidates are left out."""
+    outcomes = {e.key: e.outcome for e in TrialJournal(directory).read()}
+    found = []
+    for record in workload_records(_read_copy(directory), mod):
+        secs = [float(getattr(s, "value", s)) for s in record.run_secs or ()]
+        if not secs or secs == [ERROR_RUN_SECS]:
+            continue
+        key = candidate_key(record.as_measure_candidate().sch.mod)
+        if outcomes.get(key, Outcome.MEASURED) is not Outcome.MEASURED:
+            continue
+        found.append(Seed(record, key, statistics.median(secs), directory))
+    return found
 
 
 def seeded_search(seeds: Sequence[Any]) -> Any:

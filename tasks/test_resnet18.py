@@ -14,7 +14,7 @@ from pytest_wasm_tune.models.compile import compile_host, compile_model_timed, r
 from pytest_wasm_tune.models.resnet18 import INPUT_SHAPE, resnet18_for_compile
 from pytest_wasm_tune.models.run import latency_in_browser, run_in_browser
 from pytest_wasm_tune.models.tasks import extract_tasks
-from pytest_wasm_tune.remote import stage_reference
+from pytest_wasm_tune.rpc_session import stage_reference
 from pytest_wasm_tune.tuning import TuneTask, database_paths
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .side_by_side import per_browser
+from .side_by_side import cross_engine, per_browser
 
 REPORT_VERSION = 1
 OUTCOME_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
@@ -75,6 +75,7 @@ class RunRecorder:
             "environment": dict(environment),
             "tasks": tasks,
             "side_by_side": per_browser(tasks),
+            "cross_engine": cross_engine(tasks),
             "models": list(self.models),
             "items": list(self.items.values()),
         }

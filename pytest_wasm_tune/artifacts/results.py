@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from ..cross_engine import source_of
+
 if TYPE_CHECKING:
     from ..tuning import TuneResult
 
@@ -62,6 +64,10 @@ def result_to_dict(
         "wall_s": result.wall_s,
         "trial_log": [_trial(log) for log in result.trial_log],
         "warm_start": result.warm_start,
+        "database_name": result.database_dir.name,
+        "cross_engine": {
+            source_of(figure.label): _cross(figure, result.flops) for figure in result.cross_engine
+        },
     }
 
 
@@ -85,6 +91,18 @@ def _finalist(figure: Any) -> dict[str, Any]:
         "search_median_s": figure.search_median_s,
         "error": figure.error,
         "times_s": list(figure.times_s),
+    }
+
+
+def _cross(figure: Any, flops: float) -> dict[str, Any]:
+    """Another browser's best as timed here: GFLOPS only when verified."""
+    median = figure.median_s if figure.verified else None
+    return {
+        "gflops": flops / median / 1e9 if median else None,
+        "median_s": figure.median_s,
+        "spread_s": _spread(figure.spread),
+        "verified": figure.verified,
+        "error": figure.error,
     }
 
 

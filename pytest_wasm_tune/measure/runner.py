@@ -21,7 +21,7 @@ from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture, RunnerInput
 
 from .. import defaults
 from ..errors import KernelError, RemoteCallError, WasmTuneError
-from ..remote import BrowserSession, Measurement, stage_reference
+from ..rpc_session import BrowserSession, Measurement, stage_reference
 from .artifact import RecordedKernel, StagedKernel, decode
 from .outcome import KERNEL_FAILED
 from .phases import PhaseTimes

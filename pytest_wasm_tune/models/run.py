@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import KernelError
-from ..remote import BrowserSession, Measurement, WarmupLimits
+from ..rpc_session import BrowserSession, Measurement, WarmupLimits
 from ..stats import Spread
 
 MEASURE_VM = "wasm_tune.measure_vm"

@@ -18,7 +18,7 @@ from pytest_wasm_tune.models.compile import compile_host, compile_model_timed, r
 from pytest_wasm_tune.models.resnet18 import BN_EPSILON, STAGES
 from pytest_wasm_tune.models.run import measure_in_browser, run_in_browser, wall_clock_in_browser
 from pytest_wasm_tune.models.tasks import extract_tasks
-from pytest_wasm_tune.remote import stage_reference
+from pytest_wasm_tune.rpc_session import stage_reference
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -128,3 +128,17 @@ def test_an_unseen_task_file_tunes_in_chromium_firefox_and_webkit(
     row = report["side_by_side"]["test_matmul64"]
     assert row == {browser: task["best_gflops"] for browser, task in tasks.items()}
     assert all(gflops > 0 for gflops in row.values())
+    # items run chromium, firefox, webkit: each re-measures the bests of those before it
+    cross = {browser: task["cross_engine"] for browser, task in tasks.items()}
+    assert set(cross["webkit"]) == {"chromium-relaxed-simd", "firefox-relaxed-simd"}
+    assert set(cross["firefox"]) == {"chromium-relaxed-simd"}
+    assert all(f["verified"] and f["gflops"] > 0 for c in cross.values() for f in c.values())
+    chromium_best = report["cross_engine"]["test_matmul64"]["chromium-relaxed-simd"]
+    assert set(chromium_best) == {"chromium", "firefox", "webkit"}
+    result.stdout.fnmatch_lines(
+        [
+            "each browser's best re-measured in the others:",
+            "task * best of * in chromium * in firefox * in webkit",
+            "test_matmul64 * chromium-relaxed-simd * * * *",
+        ]
+    )

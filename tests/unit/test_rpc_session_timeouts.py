@@ -4,7 +4,7 @@ import time
 import pytest
 
 from pytest_wasm_tune.errors import RemoteCallError
-from pytest_wasm_tune.remote import Measurement, call_with_timeout, stage_reference
+from pytest_wasm_tune.rpc_session import Measurement, call_with_timeout, stage_reference
 
 
 def test_returns_the_value() -> None:
