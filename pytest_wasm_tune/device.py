@@ -42,12 +42,15 @@ class BrowserDevice:
     def session(
         self, module: bytes | bytearray, call_timeout_s: float = defaults.REMOTE_CALL_TIMEOUT_S
     ) -> BrowserSession:
+        # a throttled browser (device emulation) gets its timeouts scaled by its slowdown
+        slowdown = float(getattr(self.browser, "slowdown", 1.0))
         return BrowserSession(
             self.tracker_address,
             self.key,
             module,
             on_hang=self.restart,
-            call_timeout_s=call_timeout_s,
+            open_timeout_s=defaults.SESSION_OPEN_TIMEOUT_S * slowdown,
+            call_timeout_s=call_timeout_s * slowdown,
         )
 
     def healthy(self, wait_s: float = 2.0) -> bool:

@@ -23,6 +23,7 @@ class AndroidEmulationBrowser(ChromiumBrowser):
 
     name = "android-emulation"
     title = "Chromium (Android emulation)"
+    slowdown = CPU_SLOWDOWN
 
     def _options(self) -> Any:
         options = super()._options()

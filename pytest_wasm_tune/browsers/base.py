@@ -66,6 +66,7 @@ class WebDriverBrowser:
     name: ClassVar[str]
     title: ClassVar[str]  # how messages name it: "Chromium", "Firefox", ...
     start_attempts: ClassVar[int] = defaults.BROWSER_START_ATTEMPTS
+    slowdown: ClassVar[float] = 1.0  # how much slower it runs code than the host (timeouts)
 
     def __init__(
         self,

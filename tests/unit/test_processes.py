@@ -26,8 +26,8 @@ path = processes.owned_tempdir("chromium")
 named = subprocess.Popen(
     [sys.executable, "-c", "import time; time.sleep(302)", str(path)], start_new_session=True
 )
-print(plain.pid, grouped.pid, named.pid, path, flush=True)
-try:
+try:  # entered before the pids go out: a signal may come right after them
+    print(plain.pid, grouped.pid, named.pid, path, flush=True)
     time.sleep(300)
 finally:
     print("teardown ran", flush=True)
