@@ -15,6 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from figures import spread_figures
+
 from pytest_wasm_tune.artifacts.results import result_to_dict
 from pytest_wasm_tune.artifacts.side_by_side import cross_engine
 from pytest_wasm_tune.local_stack import LocalStack
@@ -24,15 +26,10 @@ ENGINES = ("chromium", "firefox", "webkit")
 
 
 def _figures(result: TuneResult) -> dict[str, Any]:
-    spread = result.best_spread
+    tuned = spread_figures(result.flops, result.best_spread) or {}
     return {
-        "gflops": round(result.best_gflops, 2) if result.best_gflops else None,
-        "gflops_iqr": [
-            round(result.flops / spread.q3 / 1e9, 2),
-            round(result.flops / spread.q1 / 1e9, 2),
-        ]
-        if spread is not None
-        else None,
+        "gflops": tuned.get("gflops"),
+        "gflops_iqr": tuned.get("gflops_iqr"),
         "default_gflops": round(result.default_gflops, 2) if result.default_gflops else None,
         "trials": result.trials,
         "correct": result.correct,

@@ -36,6 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engines import engines_bench
+from figures import spread_figures
 from kernels import bench_kernels
 from parallel import parallel_bench
 from quiet import busy_vs_idle
@@ -66,21 +67,6 @@ def run_task(
 
     bench = dataclasses.replace(stack.workbench, relaxed_simd=relaxed)
     return tune(task, bench, work_dir, options, progress)
-
-
-def spread_figures(flops: float, spread: Any) -> dict[str, Any] | None:
-    """Median/quartile seconds and GFLOPS of a final re-measurement."""
-    if spread is None:
-        return None
-    return {
-        "median_s": spread.median,
-        "q1_s": spread.q1,
-        "q3_s": spread.q3,
-        "ci95_s": [spread.ci95_low, spread.ci95_high],
-        "n": spread.n,
-        "gflops": round(flops / spread.median / 1e9, 2),
-        "gflops_iqr": [round(flops / spread.q3 / 1e9, 2), round(flops / spread.q1 / 1e9, 2)],
-    }
 
 
 def kernel_summary(result: TuneResult) -> dict[str, Any]:

@@ -406,7 +406,7 @@ def tune(
     import_tensor_intrinsics()
     db_dir, _, _ = database_paths(work_dir, task, bench.database_name)
     with database_for_tuning(db_dir, fresh=options.fresh) as database:  # repaired, locked
-        return _tune(task, bench, options, progress, started, db_dir, database)
+        return _tune(task, bench, options, progress, started, work_dir, db_dir, database)
 
 
 def _tune(
@@ -415,6 +415,7 @@ def _tune(
     options: TuneOptions,
     progress: Callable[[ProgressEvent], None] | None,
     started: float,
+    work_dir: Path,
     db_dir: Path,
     database: Any,
 ) -> TuneResult:
@@ -503,13 +504,13 @@ def _tune(
         contenders = _contenders(database, task.mod, state, count)
         foreign = []
         if options.cross_engine and options.trials:
-            foreign = foreign_bests(db_dir.parent.parent, task.mod, db_dir)
+            foreign = foreign_bests(work_dir, task.mod, db_dir)
         with phases.timed("final"):
             finals = _final_figures(task, contenders, foreign, builder, runner, target, options)
     finally:
         runner.close()
-    default, *tuned = finals[: 1 + len(contenders)]
-    cross = tuple(finals[1 + len(contenders) :])
+    own, cross = tuple(finals[: 1 + len(contenders)]), tuple(finals[1 + len(contenders) :])
+    default, *tuned = own
     verified = [f for f in tuned if f.verified and f.spread is not None]
     best = min(verified, key=lambda f: f.spread.median) if verified else None  # type: ignore[union-attr]
     if options.trials == 0:
@@ -538,7 +539,7 @@ def _tune(
         trial_log=tuple(state.entries),
         best_spread=best.spread if best is not None else None,
         default_spread=default.spread,
-        finalists=tuple(finals[: 1 + len(contenders)]),
+        finalists=own,
         search_best_s=state.best_s,
         outcomes=outcomes,
         search_phases_s=search_phases,

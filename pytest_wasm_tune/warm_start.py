@@ -18,7 +18,7 @@ import shutil
 import statistics
 import tempfile
 import warnings
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,28 +85,33 @@ def find_seeds(
     candidate, leaving out those in `exclude` (already measured here)."""
     best: dict[int, Seed] = {}
     for directory in source_databases(warm_dir, mod, own_dir):
+        taken: set[int] = set()  # a database's `count` fastest are all it can add to the top
         for seed in measured_records(directory, mod):
             if seed.key in exclude:
                 continue
             if seed.key not in best or seed.source_median_s < best[seed.key].source_median_s:
                 best[seed.key] = seed
+            taken.add(seed.key)
+            if len(taken) >= count:
+                break
     return sorted(best.values(), key=lambda seed: seed.source_median_s)[:count]
 
 
-def measured_records(directory: Path, mod: Any) -> list[Seed]:
-    """The fully measured records of `mod` in one database (read from a copy: no lock), with
-    their median there; failed and abandoned candidates are left out."""
+def measured_records(directory: Path, mod: Any) -> Iterator[Seed]:
+    """The fully measured records of `mod` in one database (read from a copy: no lock), fastest
+    first, with their median there; failed and abandoned candidates are left out. A record's
+    key (its trace applied, then hashed) is computed only when the caller gets that far."""
     outcomes = {e.key: e.outcome for e in TrialJournal(directory).read()}
-    found = []
+    timed = []
     for record in workload_records(_read_copy(directory), mod):
         secs = [float(getattr(s, "value", s)) for s in record.run_secs or ()]
-        if not secs or secs == [ERROR_RUN_SECS]:
-            continue
+        if secs and secs != [ERROR_RUN_SECS]:
+            timed.append((statistics.median(secs), record))
+    timed.sort(key=lambda pair: pair[0])
+    for median, record in timed:
         key = candidate_key(record.as_measure_candidate().sch.mod)
-        if outcomes.get(key, Outcome.MEASURED) is not Outcome.MEASURED:
-            continue
-        found.append(Seed(record, key, statistics.median(secs), directory))
-    return found
+        if outcomes.get(key, Outcome.MEASURED) is Outcome.MEASURED:
+            yield Seed(record, key, median, directory)
 
 
 def seeded_search(seeds: Sequence[Any]) -> Any:
