@@ -18,3 +18,52 @@ def spread_figures(flops: float, spread: Any) -> dict[str, Any] | None:
         "gflops": round(flops / spread.median / 1e9, 2),
         "gflops_iqr": [round(flops / spread.q3 / 1e9, 2), round(flops / spread.q1 / 1e9, 2)],
     }
+
+
+def replicate_figures(summaries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Across independent tunings (seeds) of one kernel: the median replicate's index and the
+    range of their final GFLOPS. The search, not the timing, is what differs between runs, so
+    this range is the spread a second bench run is compared with."""
+    tuned = [(s["tuned"]["gflops"], index) for index, s in enumerate(summaries) if s["tuned"]]
+    if not tuned:
+        return None
+    ranked = sorted(tuned)
+    gflops, median_index = ranked[(len(ranked) - 1) // 2]
+    return {
+        "n": len(ranked),
+        "seeds": [summaries[index]["seed"] for _g, index in tuned],
+        "gflops": [g for g, _index in tuned],
+        "median_gflops": gflops,
+        "range_gflops": [ranked[0][0], ranked[-1][0]],
+        "median_replicate": median_index,
+    }
+
+
+def combine_peer_passes(passes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Peers measured in several passes of one run (before and after our tunings) → one record
+    that favours the peers: per operator the pass with the fastest median, the highest
+    ceiling; each pass's medians are kept so the drift between them is visible."""
+    combined = dict(passes[-1])
+    combined["passes"] = len(passes)
+    combined["ceiling_gflops"] = max(p["ceiling_gflops"] for p in passes)
+    combined["ceiling_gflops_passes"] = [p["ceiling_gflops"] for p in passes]
+    ops: dict[str, dict[str, Any]] = {}
+    for peer in {peer for p in passes for peer in p.get("ops", {})}:
+        for op in {op for p in passes for op in p["ops"].get(peer, {})}:
+            measured = [p["ops"][peer][op] for p in passes if op in p["ops"].get(peer, {})]
+            fastest = min(measured, key=lambda figures: figures["median_s"])
+            ops.setdefault(peer, {})[op] = {
+                **fastest,
+                "passes_median_s": [figures["median_s"] for figures in measured],
+            }
+    combined["ops"] = ops
+    resnet: dict[str, Any] = {}
+    for peer in {peer for p in passes for peer in (p.get("resnet18_ms") or {})}:
+        measured = [
+            p["resnet18_ms"][peer] for p in passes if (p.get("resnet18_ms") or {}).get(peer)
+        ]
+        if measured:
+            fastest = min(measured, key=lambda figures: figures["median"])
+            resnet[peer] = {**fastest, "passes_median": [f["median"] for f in measured]}
+    combined["resnet18_ms"] = resnet
+    return combined

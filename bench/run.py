@@ -8,6 +8,13 @@ machines, so each is also written as a ratio to the best peer measured in this r
 wasm SIMD128 ceiling. Our figures are the tuner's final re-measurements (default, best and
 runners-up interleaved in one fresh session, with their spread), never search-time minima.
 
+- replicates: each kernel is tuned `--replicates` times (seeds seed, seed+1, ...); its figures
+  are the median replicate's, `across_replicates` holds every replicate's GFLOPS and their
+  range. Runs differ mostly in what the search finds, so that range (not one re-measurement's
+  IQR) is what a second run's figures are compared with.
+- peers: measured before and after our tunings; per operator the faster pass counts (each
+  pass's median is kept: the drift over the run).
+
 - overhead_per_trial_s: per search batch, (wall − time the kernels spent in timed repeats) /
   trials, over the batches of every SIMD128 kernel; median over them (≥ 4 batches), with a
   per-trial breakdown (generate: MetaSchedule search + cost model, builder: compile + link +
@@ -36,7 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engines import engines_bench
-from figures import spread_figures
+from figures import combine_peer_passes, replicate_figures, spread_figures
 from kernels import bench_kernels
 from parallel import parallel_bench
 from quiet import busy_vs_idle
@@ -69,8 +76,9 @@ def run_task(
     return tune(task, bench, work_dir, options, progress)
 
 
-def kernel_summary(result: TuneResult) -> dict[str, Any]:
+def kernel_summary(result: TuneResult, seed: int) -> dict[str, Any]:
     return {
+        "seed": seed,
         "default": spread_figures(result.flops, result.default_spread),
         "tuned": spread_figures(result.flops, result.best_spread),
         "tuned_vs_default": round(result.speedup or 0, 2),
@@ -212,6 +220,12 @@ def add_peer_ratios(results: dict[str, Any], peers: dict[str, Any] | None) -> No
                     round(best_peer / ours["tuned"]["q3_s"], 3),
                     round(best_peer / ours["tuned"]["q1_s"], 3),
                 ]
+                across = ours.get("across_replicates")
+                if across:
+                    peer_gflops = kernel["flops"] / best_peer / 1e9
+                    kernel[f"peer_ratio_{target}_replicates"] = [
+                        round(g / peer_gflops, 3) for g in across["range_gflops"]
+                    ]
             if ceiling:
                 kernel[f"fraction_of_ceiling_{target}"] = round(
                     ours["tuned"]["gflops"] / ceiling, 3
@@ -245,7 +259,14 @@ def main() -> int:
         "--resnet18-wasm", type=Path, default=Path("wasm-tune-artifacts/resnet-18.wasm")
     )
     parser.add_argument("--peer-rounds", type=int, default=15)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="of the first replicate")
+    parser.add_argument(
+        "--replicates",
+        type=int,
+        default=3,
+        help="independent tunings (seeds) per kernel and target; figures are the median one's "
+        "(default: 3)",
+    )
     parser.add_argument("--no-engines", dest="engines", action="store_false")
     parser.add_argument(
         "--engines-trials", type=int, default=32, help="matmul512 in each engine (default: 32)"
@@ -263,6 +284,8 @@ def main() -> int:
     unknown = [name for name in names if name not in kernels]
     if unknown:
         parser.error(f"unknown kernels {unknown}; known: {', '.join(kernels)}")
+    if args.replicates < 1:
+        parser.error("--replicates must be at least 1")
     options = TuneOptions(
         trials=args.trials,
         trials_per_iter=args.trials_per_iter,
@@ -270,13 +293,22 @@ def main() -> int:
         fresh=True,
         pipeline=args.pipeline,
     )
-    results: dict[str, Any] = {"trials": args.trials, "trials_per_iter": args.trials_per_iter}
+    results: dict[str, Any] = {
+        "trials": args.trials,
+        "trials_per_iter": args.trials_per_iter,
+        "replicates": args.replicates,
+    }
+    peers = None
+    if args.peers:
+        log("peers, first pass (before our tunings)")
+        peers_before = measure_peers_safely(names, args.peer_rounds)
     with tempfile.TemporaryDirectory(prefix="wasm-tune-bench-") as tmp, LocalStack() as stack:
         work = Path(tmp)
         results["environment"] = collect_environment({"chromium": stack.browser.version})
         results["cpu_plan"] = stack.workbench.cpus.describe()
         results["kernels"] = {}
-        tuned: dict[str, tuple[TuneTask, TuneResult]] = {}
+        tuned: dict[str, tuple[TuneTask, TuneResult]] = {}  # the median replicate
+        searched: list[TuneResult] = []  # every SIMD128 tuning
         for name in names:
             task = TuneTask.from_prim_func(kernels[name](), name)
             targets = [("simd128", False)]
@@ -284,13 +316,29 @@ def main() -> int:
                 targets.append(("relaxed_simd", True))
             entry: dict[str, Any] = {"flops": task.flops}
             for target, relaxed in targets:
-                log(f"tuning {name} ({target}), {args.trials} trials")
-                result = run_task(stack, task, options, work, relaxed)
-                entry[target] = kernel_summary(result)
+                runs: list[TuneResult] = []
+                summaries = []
+                for replicate in range(args.replicates):
+                    seed = args.seed + replicate
+                    log(
+                        f"tuning {name} ({target}), {args.trials} trials, "
+                        f"replicate {replicate + 1}/{args.replicates} (seed {seed})"
+                    )
+                    seeded = dataclasses.replace(options, seed=seed)
+                    runs.append(run_task(stack, task, seeded, work / f"seed{seed}", relaxed))
+                    summaries.append(kernel_summary(runs[-1], seed))
+                across = replicate_figures(summaries)
+                middle = across["median_replicate"] if across else 0
+                entry[target] = {
+                    **summaries[middle],
+                    "across_replicates": across,
+                    "replicates": summaries,
+                }
                 if target == "simd128":
-                    tuned[name] = (task, result)
+                    tuned[name] = (task, runs[middle])
+                    searched.extend(runs)
             results["kernels"][name] = entry
-        results.update(overhead([result for _task, result in tuned.values()]))
+        results.update(overhead(searched))
         if "matmul512" in tuned:
             task, result = tuned["matmul512"]
             log("quiet timing: the tuned matmul with the builder idle and busy")
@@ -305,7 +353,11 @@ def main() -> int:
             results["engines"] = engines_bench(task, engine_options, Path(tmp), log)
     if args.parallel:
         results["parallel"] = parallel_bench(args.parallel_trials, log)
-    peers = measure_peers_safely(names, args.peer_rounds) if args.peers else None
+    if args.peers:
+        log("peers, second pass (after our tunings)")
+        second = measure_peers_safely(names, args.peer_rounds)
+        passes = [p for p in (peers_before, second) if p]
+        peers = combine_peer_passes(passes) if passes else None
     results["peers"] = peers
     add_peer_ratios(results, peers)
     if "resnet18_ms" in results:
@@ -336,6 +388,9 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
             if kernel.get(target) and kernel[target]["tuned"]:
                 short[name][f"{target}_gflops"] = kernel[target]["tuned"]["gflops"]
                 short[name][f"{target}_gflops_iqr"] = kernel[target]["tuned"]["gflops_iqr"]
+                across = kernel[target].get("across_replicates")
+                if across and across["n"] > 1:
+                    short[name][f"{target}_gflops_replicates"] = across["gflops"]
         short[name]["peers_gflops"] = {
             peer: round(kernel["flops"] / t / 1e9, 2)
             for peer, t in kernel.get("peers_median_s", {}).items()

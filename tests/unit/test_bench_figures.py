@@ -1,0 +1,57 @@
+"""bench/figures.py: replicates of one kernel and peers measured in several passes."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+BENCH_FIGURES = Path(__file__).resolve().parents[2] / "bench" / "figures.py"
+
+
+def _load_figures():
+    spec = importlib.util.spec_from_file_location("bench_figures", BENCH_FIGURES)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+figures = _load_figures()
+
+
+def _summary(seed: int, gflops: float | None) -> dict:
+    return {"seed": seed, "tuned": None if gflops is None else {"gflops": gflops}}
+
+
+def test_replicates_take_the_median_one_and_the_range() -> None:
+    across = figures.replicate_figures([_summary(0, 20.0), _summary(1, 30.0), _summary(2, 25.0)])
+    assert across["median_gflops"] == 25.0
+    assert across["median_replicate"] == 2
+    assert across["range_gflops"] == [20.0, 30.0]
+    assert across["seeds"] == [0, 1, 2]
+
+
+def test_an_even_count_takes_the_lower_middle_and_failed_replicates_are_left_out() -> None:
+    across = figures.replicate_figures([_summary(0, 30.0), _summary(1, None), _summary(2, 20.0)])
+    assert across["n"] == 2
+    assert across["median_gflops"] == 20.0
+    assert across["median_replicate"] == 2
+    assert figures.replicate_figures([_summary(0, None)]) is None
+
+
+def _pass(ceiling: float, matmul_s: float, resnet_ms: float) -> dict:
+    return {
+        "ceiling_gflops": ceiling,
+        "ops": {"tfjs": {"matmul512": {"median_s": matmul_s}}},
+        "resnet18_ms": {"tfjs": {"median": resnet_ms}},
+    }
+
+
+def test_peer_passes_keep_the_fastest_pass_and_every_median() -> None:
+    combined = figures.combine_peer_passes([_pass(30.0, 0.010, 140.0), _pass(32.0, 0.012, 130.0)])
+    assert combined["passes"] == 2
+    assert combined["ceiling_gflops"] == 32.0
+    assert combined["ops"]["tfjs"]["matmul512"]["median_s"] == 0.010
+    assert combined["ops"]["tfjs"]["matmul512"]["passes_median_s"] == [0.010, 0.012]
+    assert combined["resnet18_ms"]["tfjs"]["median"] == 130.0
+    assert combined["resnet18_ms"]["tfjs"]["passes_median"] == [140.0, 130.0]
