@@ -115,6 +115,51 @@ def _count(values: Any) -> dict[str, int]:
     return counts
 
 
+def tune_kernels(
+    stack: LocalStack,
+    names: list[str],
+    options: TuneOptions,
+    args: argparse.Namespace,
+    work: Path,
+    out: dict[str, Any],
+) -> tuple[dict[str, tuple[TuneTask, TuneResult]], list[TuneResult]]:
+    """Tune every kernel `args.replicates` times per target into `out[name]`; returns each
+    kernel's median SIMD128 replicate and every SIMD128 tuning (for the overhead)."""
+    kernels = bench_kernels()
+    tuned: dict[str, tuple[TuneTask, TuneResult]] = {}
+    searched: list[TuneResult] = []
+    for name in names:
+        task = TuneTask.from_prim_func(kernels[name](), name)
+        targets = [("simd128", False)]
+        if args.relaxed_simd and name in RELAXED_KERNELS:
+            targets.append(("relaxed_simd", True))
+        entry: dict[str, Any] = {"flops": task.flops}
+        for target, relaxed in targets:
+            runs: list[TuneResult] = []
+            summaries = []
+            for replicate in range(args.replicates):
+                seed = args.seed + replicate
+                log(
+                    f"tuning {name} ({target}), {args.trials} trials, "
+                    f"replicate {replicate + 1}/{args.replicates} (seed {seed})"
+                )
+                seeded = dataclasses.replace(options, seed=seed)
+                runs.append(run_task(stack, task, seeded, work / f"seed{seed}", relaxed))
+                summaries.append(kernel_summary(runs[-1], seed))
+            across = replicate_figures(summaries)
+            middle = across["median_replicate"] if across else 0
+            entry[target] = {
+                **summaries[middle],
+                "across_replicates": across,
+                "replicates": summaries,
+            }
+            if target == "simd128":
+                tuned[name] = (task, runs[middle])
+                searched.extend(runs)
+        out[name] = entry
+    return tuned, searched
+
+
 def overhead(results: list[TuneResult]) -> dict[str, Any]:
     """Harness overhead per trial from the search batches of every SIMD128 kernel (see the
     module docstring)."""
@@ -307,37 +352,7 @@ def main() -> int:
         results["environment"] = collect_environment({"chromium": stack.browser.version})
         results["cpu_plan"] = stack.workbench.cpus.describe()
         results["kernels"] = {}
-        tuned: dict[str, tuple[TuneTask, TuneResult]] = {}  # the median replicate
-        searched: list[TuneResult] = []  # every SIMD128 tuning
-        for name in names:
-            task = TuneTask.from_prim_func(kernels[name](), name)
-            targets = [("simd128", False)]
-            if args.relaxed_simd and name in RELAXED_KERNELS:
-                targets.append(("relaxed_simd", True))
-            entry: dict[str, Any] = {"flops": task.flops}
-            for target, relaxed in targets:
-                runs: list[TuneResult] = []
-                summaries = []
-                for replicate in range(args.replicates):
-                    seed = args.seed + replicate
-                    log(
-                        f"tuning {name} ({target}), {args.trials} trials, "
-                        f"replicate {replicate + 1}/{args.replicates} (seed {seed})"
-                    )
-                    seeded = dataclasses.replace(options, seed=seed)
-                    runs.append(run_task(stack, task, seeded, work / f"seed{seed}", relaxed))
-                    summaries.append(kernel_summary(runs[-1], seed))
-                across = replicate_figures(summaries)
-                middle = across["median_replicate"] if across else 0
-                entry[target] = {
-                    **summaries[middle],
-                    "across_replicates": across,
-                    "replicates": summaries,
-                }
-                if target == "simd128":
-                    tuned[name] = (task, runs[middle])
-                    searched.extend(runs)
-            results["kernels"][name] = entry
+        tuned, searched = tune_kernels(stack, names, options, args, work, results["kernels"])
         results.update(overhead(searched))
         if "matmul512" in tuned:
             task, result = tuned["matmul512"]

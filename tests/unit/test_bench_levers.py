@@ -1,0 +1,51 @@
+"""bench/levers.py: variant parsing and the comparison with the baseline."""
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH_LEVERS = Path(__file__).resolve().parents[2] / "bench" / "levers.py"
+
+
+def _load_levers():
+    spec = importlib.util.spec_from_file_location("bench_levers", BENCH_LEVERS)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+levers = _load_levers()
+
+
+def test_a_variant_names_tune_options_fields_with_typed_values() -> None:
+    name, changes = levers.parse_variant("trials_per_iter=16,pipeline=false,build_timeout_s=7.5")
+    assert name == "trials_per_iter=16,pipeline=false,build_timeout_s=7.5"
+    assert changes == {"trials_per_iter": 16, "pipeline": False, "build_timeout_s": 7.5}
+
+
+@pytest.mark.parametrize("text", ["trials_per_iter", "no_such_field=1", "trials_per_iter=many"])
+def test_a_bad_variant_is_refused_with_the_reason(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        levers.parse_variant(text)
+
+
+def test_settings_are_compared_with_the_baseline_by_their_median_replicate() -> None:
+    runs = {
+        "baseline": [{"gflops": 20.0, "wall_s": 100.0}, {"gflops": 24.0, "wall_s": 110.0}],
+        "trials_per_iter=16": [
+            {"gflops": 30.0, "wall_s": 120.0},
+            {"gflops": 26.0, "wall_s": 140.0},
+            {"gflops": None, "wall_s": 130.0},
+        ],
+    }
+    summary = levers.summarize(runs)
+    assert summary["baseline"]["median_gflops"] == 20.0
+    assert summary["trials_per_iter=16"]["median_gflops"] == 26.0
+    assert summary["trials_per_iter=16"]["range_gflops"] == [26.0, 30.0]
+    assert summary["trials_per_iter=16"]["gflops_vs_baseline"] == 1.3
+    assert summary["trials_per_iter=16"]["wall_vs_baseline"] == round(130.0 / 105.0, 3)
