@@ -62,6 +62,17 @@ def _value(text: str) -> Any:
     raise argparse.ArgumentTypeError(f"{text!r} is not a number or true/false")
 
 
+def per_trial(batches: Any) -> dict[str, float]:
+    """Seconds per search trial outside timed repeats, and its parts (as bench/run.py)."""
+    trials = sum(b.trials for b in batches) or 1
+    return {
+        "overhead": round(sum(b.wall_s - b.kernel_s for b in batches) / trials, 4),
+        "generate": round(sum(b.generate_s for b in batches) / trials, 4),
+        "builder": round(sum(b.builder_s for b in batches) / trials, 4),
+        "join_beyond_kernels": round(sum(b.join_s - b.kernel_s for b in batches) / trials, 4),
+    }
+
+
 def summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Per setting: median replicate GFLOPS, range, wall; ratios to the baseline."""
     summary: dict[str, Any] = {}
@@ -71,6 +82,9 @@ def summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             "median_gflops": gflops[(len(gflops) - 1) // 2] if gflops else None,
             "range_gflops": [gflops[0], gflops[-1]] if gflops else None,
             "median_wall_s": round(statistics.median(r["wall_s"] for r in replicates), 1),
+            "median_overhead_per_trial_s": round(
+                statistics.median(r["per_trial_s"]["overhead"] for r in replicates), 4
+            ),
         }
     base = summary.get(BASELINE, {})
     for figures in summary.values():
@@ -116,6 +130,8 @@ def main() -> int:
                             "gflops": round(result.best_gflops, 2) if result.best_gflops else None,
                             "wall_s": round(result.wall_s, 1),
                             "trials": result.trials,
+                            "batches": len(result.batches),
+                            "per_trial_s": per_trial(result.batches),
                         }
                     )
                     log(f"  {runs[setting][-1]}")

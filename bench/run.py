@@ -321,7 +321,9 @@ def main() -> int:
         "--parallel-trials", type=int, default=16, help="per matmul, -n 0 vs -n 2 (default: 16)"
     )
     parser.add_argument(
-        "--no-pipeline", dest="pipeline", action="store_false", help="build, then measure"
+        "--pipeline",
+        action="store_true",
+        help="measure each chunk while the next compiles (the tuner's default is off)",
     )
     args = parser.parse_args()
     kernels = bench_kernels()
@@ -342,6 +344,7 @@ def main() -> int:
         "trials": args.trials,
         "trials_per_iter": args.trials_per_iter,
         "replicates": args.replicates,
+        "pipeline": args.pipeline,
     }
     peers = None
     if args.peers:

@@ -36,11 +36,14 @@ def test_a_bad_variant_is_refused_with_the_reason(text: str) -> None:
 
 def test_settings_are_compared_with_the_baseline_by_their_median_replicate() -> None:
     runs = {
-        "baseline": [{"gflops": 20.0, "wall_s": 100.0}, {"gflops": 24.0, "wall_s": 110.0}],
+        "baseline": [
+            {"gflops": 20.0, "wall_s": 100.0, "per_trial_s": {"overhead": 0.5}},
+            {"gflops": 24.0, "wall_s": 110.0, "per_trial_s": {"overhead": 0.7}},
+        ],
         "trials_per_iter=16": [
-            {"gflops": 30.0, "wall_s": 120.0},
-            {"gflops": 26.0, "wall_s": 140.0},
-            {"gflops": None, "wall_s": 130.0},
+            {"gflops": 30.0, "wall_s": 120.0, "per_trial_s": {"overhead": 0.9}},
+            {"gflops": 26.0, "wall_s": 140.0, "per_trial_s": {"overhead": 0.9}},
+            {"gflops": None, "wall_s": 130.0, "per_trial_s": {"overhead": 0.9}},
         ],
     }
     summary = levers.summarize(runs)
@@ -49,3 +52,4 @@ def test_settings_are_compared_with_the_baseline_by_their_median_replicate() -> 
     assert summary["trials_per_iter=16"]["range_gflops"] == [26.0, 30.0]
     assert summary["trials_per_iter=16"]["gflops_vs_baseline"] == 1.3
     assert summary["trials_per_iter=16"]["wall_vs_baseline"] == round(130.0 / 105.0, 3)
+    assert summary["baseline"]["median_overhead_per_trial_s"] == 0.6
