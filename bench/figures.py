@@ -22,8 +22,8 @@ def spread_figures(flops: float, spread: Any) -> dict[str, Any] | None:
 
 def replicate_figures(summaries: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Across independent tunings (seeds) of one kernel: the median replicate's index and the
-    range of their final GFLOPS. The search, not the timing, is what differs between runs, so
-    this range is the spread a second bench run is compared with."""
+    range of their final GFLOPS. What the search finds differs far more between runs than one
+    schedule's timing does, so this range is the spread a second bench run is compared with."""
     tuned = [(s["tuned"]["gflops"], index) for index, s in enumerate(summaries) if s["tuned"]]
     if not tuned:
         return None
