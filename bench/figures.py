@@ -20,6 +20,17 @@ def spread_figures(flops: float, spread: Any) -> dict[str, Any] | None:
     }
 
 
+def breakdown_per_trial(batches: Any) -> dict[str, float]:
+    """Seconds per search trial by phase over `batches` (generate: MetaSchedule search + cost
+    model, builder: compile + link + stage, join: waiting for the browser beyond kernel time)."""
+    trials = sum(b.trials for b in batches) or 1
+    return {
+        "generate": sum(b.generate_s for b in batches) / trials,
+        "builder": sum(b.builder_s for b in batches) / trials,
+        "join_beyond_kernels": sum(b.join_s - b.kernel_s for b in batches) / trials,
+    }
+
+
 def replicate_figures(summaries: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Across independent tunings (seeds) of one kernel: the median replicate's index and the
     range of their final GFLOPS. What the search finds differs far more between runs than one

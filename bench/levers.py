@@ -23,6 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from figures import breakdown_per_trial
 from kernels import bench_kernels
 
 from pytest_wasm_tune.artifacts.environment import collect_environment
@@ -65,12 +66,9 @@ def _value(text: str) -> Any:
 def per_trial(batches: Any) -> dict[str, float]:
     """Seconds per search trial outside timed repeats, and its parts (as bench/run.py)."""
     trials = sum(b.trials for b in batches) or 1
-    return {
-        "overhead": round(sum(b.wall_s - b.kernel_s for b in batches) / trials, 4),
-        "generate": round(sum(b.generate_s for b in batches) / trials, 4),
-        "builder": round(sum(b.builder_s for b in batches) / trials, 4),
-        "join_beyond_kernels": round(sum(b.join_s - b.kernel_s for b in batches) / trials, 4),
-    }
+    parts = {"overhead": sum(b.wall_s - b.kernel_s for b in batches) / trials}
+    parts |= breakdown_per_trial(batches)
+    return {name: round(seconds, 4) for name, seconds in parts.items()}
 
 
 def summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:

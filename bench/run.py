@@ -43,7 +43,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engines import engines_bench
-from figures import combine_peer_passes, replicate_figures, spread_figures
+from figures import (
+    breakdown_per_trial,
+    combine_peer_passes,
+    replicate_figures,
+    spread_figures,
+)
 from kernels import bench_kernels
 from parallel import parallel_bench
 from quiet import busy_vs_idle
@@ -168,11 +173,7 @@ def overhead(results: list[TuneResult]) -> dict[str, Any]:
         return {}
     per_batch = [(b.wall_s - b.kernel_s) / b.trials for b in batches]
     trials = sum(b.trials for b in batches)
-    breakdown = {
-        "generate": sum(b.generate_s for b in batches) / trials,
-        "builder": sum(b.builder_s for b in batches) / trials,
-        "join_beyond_kernels": sum(b.join_s - b.kernel_s for b in batches) / trials,
-    }
+    breakdown = breakdown_per_trial(batches)
     return {
         "overhead_per_trial_s": round(statistics.median(per_batch), 4),
         "overhead_per_trial_mean_s": round(sum(breakdown.values()), 4),

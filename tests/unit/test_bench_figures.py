@@ -1,22 +1,8 @@
 """bench/figures.py: replicates of one kernel and peers measured in several passes."""
 
-import importlib.util
-import sys
-from pathlib import Path
+from .bench_modules import load_bench_module
 
-BENCH_FIGURES = Path(__file__).resolve().parents[2] / "bench" / "figures.py"
-
-
-def _load_figures():
-    spec = importlib.util.spec_from_file_location("bench_figures", BENCH_FIGURES)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-figures = _load_figures()
+figures = load_bench_module("figures")
 
 
 def _summary(seed: int, gflops: float | None) -> dict:

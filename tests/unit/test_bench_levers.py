@@ -1,25 +1,12 @@
 """bench/levers.py: variant parsing and the comparison with the baseline."""
 
 import argparse
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH_LEVERS = Path(__file__).resolve().parents[2] / "bench" / "levers.py"
+from .bench_modules import load_bench_module
 
-
-def _load_levers():
-    spec = importlib.util.spec_from_file_location("bench_levers", BENCH_LEVERS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-levers = _load_levers()
+levers = load_bench_module("levers")
 
 
 def test_a_variant_names_tune_options_fields_with_typed_values() -> None:

@@ -1,27 +1,15 @@
 """bench/peers.py: operator names and flops, the ResNet-18 topology, batch-norm folding, the ONNX
 models (when `onnx` is installed: extra `bench`) and the conversion of samples to figures."""
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-BENCH_PEERS = Path(__file__).resolve().parents[2] / "bench" / "peers.py"
+from .bench_modules import load_bench_module
 
-
-def _load_peers():
-    spec = importlib.util.spec_from_file_location("bench_peers", BENCH_PEERS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-peers = _load_peers()
+peers = load_bench_module("peers")
 
 
 def _conv_nchw(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, pad: int) -> np.ndarray:
