@@ -66,6 +66,7 @@ BROWSER_READY_TIMEOUT_S = 30.0
 BROWSER_START_ATTEMPTS = 3  # a browser that fails to start this often leaves the farm
 SERVICE_START_TIMEOUT_S = 20.0
 SESSION_OPEN_TIMEOUT_S = 30.0
+SESSION_END_TIMEOUT_S = 10.0
 REMOTE_CALL_TIMEOUT_S = 60.0
 SUBPROCESS_TIMEOUT_S = 900.0
 BUILD_TIMEOUT_S = 30.0  # one candidate's compile (MetaSchedule's LocalBuilder default)

@@ -6,6 +6,7 @@ remote `time_evaluator` is broken, so kernels are timed by the page's `performan
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import threading
@@ -47,7 +48,9 @@ class Measurement:
 
     `warmup_s` holds the per-call seconds of each warm-up unit (`warmup_number` calls each) and
     `warmup_stop` why the warm-up ended: "stable", "calls", "time" (a bound hit first) or
-    "abandoned"; empty when the page did not say.
+    "abandoned"; empty when the page did not say. `restarts` counts how often the page dropped
+    its repeats because a repeat ran far below the calibrated floor (the code got faster after
+    the warm-up, web/README.md "Warm code").
     """
 
     number: int
@@ -56,6 +59,7 @@ class Measurement:
     warmup_s: tuple[float, ...] = ()
     warmup_number: tuple[int, ...] = ()
     warmup_stop: str = ""
+    restarts: int = 0
 
     @property
     def median_s(self) -> float:
@@ -81,6 +85,7 @@ class Measurement:
             warmup_s,
             tuple(int(n) for n in reply.get("warmup_number", (1,) * len(warmup_s))),
             str(reply.get("warmup_stop", "")),
+            int(reply.get("restarts", 0)),
         )
 
 
@@ -164,7 +169,17 @@ class BrowserSession:
         return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        # The session closes once no remote object (this, tensors, devices) is referenced.
+        # The session would close only once no remote object (tensors, devices) is referenced
+        # any more: a caller's leftover tensor (a failed test's locals) would keep the page
+        # busy. The page ends it instead; TVM's client drops the later frees of a closed session.
+        # A page that cannot answer was reloaded (on_hang) or has gone: nothing left to end.
+        if self.remote is not None:
+            with contextlib.suppress(RemoteCallError):
+                self.call(
+                    lambda: self.remote.get_function("wasm_tune.end_session")(),
+                    "ending the RPC session",
+                    defaults.SESSION_END_TIMEOUT_S,
+                )
         self.remote = None
 
     def call(self, fn: Callable[[], Any], what: str, timeout_s: float | None = None) -> Any:

@@ -370,6 +370,7 @@ def _trial_entry(
         wall_time=time.time(),
         warmup_calls=log.warmup_calls if log is not None else 0,
         warmup_stop=log.warmup_stop if log is not None else "",
+        restarts=log.restarts if log is not None else 0,
     )
 
 

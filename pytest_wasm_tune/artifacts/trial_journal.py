@@ -35,6 +35,7 @@ class TrialEntry:
     wall_time: float = field(default=0.0)
     warmup_calls: int = 0  # the page's warm-up before the timed repeats
     warmup_stop: str = ""
+    restarts: int = 0  # the page restarted the timed repeats (the code got faster)
 
     def to_json(self) -> str:
         data: dict[str, Any] = asdict(self)
@@ -57,6 +58,7 @@ class TrialEntry:
             wall_time=float(data.get("wall_time", 0.0)),
             warmup_calls=int(data.get("warmup_calls", 0)),
             warmup_stop=str(data.get("warmup_stop", "")),
+            restarts=int(data.get("restarts", 0)),
         )
 
 

@@ -68,6 +68,7 @@ class TrialLog:
     abandoned: bool = False  # timed by its warm-up call alone: not a full measurement
     warmup_calls: int = 0
     warmup_stop: str = ""  # how the page's warm-up ended ("stable", "time", ...)
+    restarts: int = 0  # repeats dropped because the code got faster after the warm-up
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,7 @@ class BrowserRunner(PyRunner):
                     result.warmup_calls,
                     result.warmup_stop,
                 )
+                item.log.restarts = result.restarts
                 measured.append((item, result))
             self._verify_best(session, measured, spec)
             measured.clear()

@@ -71,6 +71,20 @@ def test_a_relaxed_simd_kernel_uses_fused_multiply_adds_and_is_correct(
         np.testing.assert_allclose(session.download(args[2]), a @ b, rtol=1e-4, atol=1e-4)
 
 
+def test_tensors_kept_after_their_session_do_not_block_the_next_one(
+    local_stack: LocalStack,
+) -> None:
+    built = build_wasm(matmul_prim_func(16), local_stack.linker)
+    with local_stack.session(built.wasm) as session:
+        kept = [session.empty((16, 16), "float32")]  # still referenced when the session ends
+    started = time.perf_counter()
+    with local_stack.session(built.wasm) as session:
+        assert session.info()["crossOriginIsolated"] is True
+    # the page ended the first session itself: no wait for the 30 s open timeout and a reload
+    assert time.perf_counter() - started < 10
+    del kept  # freed on a closed session: TVM's RPC client drops it without an error
+
+
 def test_fill_random_writes_device_tensors(local_stack: LocalStack) -> None:
     built = build_wasm(matmul_prim_func(16), local_stack.linker)
     with local_stack.session(built.wasm) as session:

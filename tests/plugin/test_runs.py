@@ -124,6 +124,7 @@ def test_with_wasm_tune_each_task_is_tuned(project: pytest.Pytester) -> None:
         "wall_time": 0.0,
         "warmup_calls": 0,
         "warmup_stop": "",
+        "restarts": 0,
     }
     junit = (project.path / "junit.xml").read_text()
     assert '<property name="wasm_tune_best_gflops" value="4.0" />' in junit

@@ -143,6 +143,10 @@ export function backoffDelayMs(failures, { initialMs, maxMs, factor } = BACKOFF)
 export const MAX_NUMBER = 1000000;
 /** At most this many calibration batches are run. */
 export const MAX_CALIBRATION_ROUNDS = 12;
+/** A calibrated repeat shorter than this fraction of the floor restarts the repeats. */
+export const REPEAT_FLOOR_SLACK = 0.9;
+/** At most this many restarts of the repeats per measurement. */
+export const MAX_REPEAT_RESTARTS = 3;
 
 /**
  * Calls per repeat so that one repeat lasts at least `minRepeatMs`.
@@ -288,7 +292,11 @@ export async function warmUp({ timeBatch, yieldToLoop, minCalls = 1, abandonAbov
  * 2. If number <= 0: a first guess from the fastest warm-up unit, then calibration batches of
  *    `number` calls (untimed for the result) until one lasts >= minRepeatMs; the batch that
  *    reaches the floor is kept as the first repeat.
- * 3. `repeat` timed repeats of `number` calls.
+ * 3. `repeat` timed repeats of `number` calls. When `number` was calibrated, a repeat shorter
+ *    than REPEAT_FLOOR_SLACK × minRepeatMs means the code got faster than the warm-up saw (a
+ *    late tier-up, or contention that ended): the repeats so far timed other code, so they are
+ *    dropped, `number` is recalibrated from that repeat and the repeats start over, at most
+ *    MAX_REPEAT_RESTARTS times (`restarts`).
  * The event loop gets a turn after every call batch so the websocket stays serviced.
  *
  * @param {object} o
@@ -303,7 +311,8 @@ export async function warmUp({ timeBatch, yieldToLoop, minCalls = 1, abandonAbov
  * @param {object|string} [o.warmupLimits] overrides of WARMUP_LIMITS
  * @param {number} [o.maxNumber]
  * @returns {Promise<{number: number, timesS: number[], warmupS: number[], warmupNumber: number[],
- *   warmupCalls: number, warmupMs: number, warmupStop: string, calibrationMs: number[], abandoned: boolean}>}
+ *   warmupCalls: number, warmupMs: number, warmupStop: string, calibrationMs: number[],
+ *   restarts: number, abandoned: boolean}>}
  */
 export async function runMeasurement(o) {
   const maxNumber = o.maxNumber ?? MAX_NUMBER;
@@ -329,11 +338,12 @@ export async function runMeasurement(o) {
     warmupStop: warm.stop,
   };
   const calibrationMs = [];
-  const timesS = [];
+  let timesS = [];
   if (warm.stop === "abandoned") {
     // far slower than the best known candidate: one call tells enough, spare the repeats
-    return { number: 1, timesS: [warm.bestMs / 1000], calibrationMs, abandoned: true, ...report };
+    return { number: 1, timesS: [warm.bestMs / 1000], calibrationMs, restarts: 0, abandoned: true, ...report };
   }
+  const calibrated = number <= 0 && minRepeatMs > 0;
   if (number <= 0) {
     number = calibrateNumber(warm.bestMs, minRepeatMs, maxNumber);
     if (minRepeatMs > 0) {
@@ -352,11 +362,20 @@ export async function runMeasurement(o) {
     }
   }
 
+  let restarts = 0;
   while (timesS.length < repeat) {
-    timesS.push(o.timeBatch(number) / number / 1000);
+    const durationMs = o.timeBatch(number);
     await o.yieldToLoop();
+    const tooShort = durationMs < minRepeatMs * REPEAT_FLOOR_SLACK && number < maxNumber;
+    if (calibrated && tooShort && restarts < MAX_REPEAT_RESTARTS) {
+      restarts += 1;
+      timesS = [];
+      number = calibrateNumber(durationMs / number, minRepeatMs, maxNumber);
+      continue;
+    }
+    timesS.push(durationMs / number / 1000);
   }
-  return { number, timesS, calibrationMs, abandoned: false, ...report };
+  return { number, timesS, calibrationMs, restarts, abandoned: false, ...report };
 }
 
 function toCount(value, name, min) {
@@ -421,12 +440,12 @@ export function errorResult(err) {
 }
 
 /**
- * `{"ok":true,"number":n,"times_s":[...],"warmup_s":[...],"abandoned":bool}` plus, when the
+ * `{"ok":true,"number":n,"times_s":[...],"warmup_s":[...],"abandoned":bool,"restarts":n}` plus, when the
  * warm-up is known, "warmup_number" (calls per warm-up unit), "warmup_calls", "warmup_ms" and
  * "warmup_stop".
  */
-export function measureResult({ number, timesS, warmupS, abandoned = false, warmupNumber, warmupCalls, warmupMs, warmupStop }) {
-  const out = { ok: true, number, times_s: timesS, warmup_s: warmupS, abandoned };
+export function measureResult({ number, timesS, warmupS, abandoned = false, warmupNumber, warmupCalls, warmupMs, warmupStop, restarts = 0 }) {
+  const out = { ok: true, number, times_s: timesS, warmup_s: warmupS, abandoned, restarts };
   if (warmupStop !== undefined) {
     Object.assign(out, { warmup_number: warmupNumber, warmup_calls: warmupCalls, warmup_ms: warmupMs, warmup_stop: warmupStop });
   }

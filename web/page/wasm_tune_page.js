@@ -296,8 +296,9 @@ async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, aban
     });
     const medianUs = [...result.timesS].sort((a, b) => a - b)[result.timesS.length >> 1] * 1e6;
     const rounds = result.calibrationMs.length ? ` (${result.calibrationMs.length} calibration batches)` : "";
+    const restarts = result.restarts ? ` (repeats restarted ${result.restarts}x: the code got faster)` : "";
     const warm = `warm-up ${result.warmupCalls} calls in ${result.warmupS.length} units, ${result.warmupMs.toFixed(1)} ms (${result.warmupStop})`;
-    log(`measure ${kernel.describe()}: ${warm}, number=${result.number}${rounds} repeat=${repeat} median=${medianUs.toFixed(3)} us`);
+    log(`measure ${kernel.describe()}: ${warm}, number=${result.number}${rounds}${restarts} repeat=${repeat} median=${medianUs.toFixed(3)} us`);
     return core.measureResult(result);
   } catch (err) {
     log(`measure ${kernel.describe()}: ${core.errorMessage(err)}` + (core.isWasmTrap(err) ? " (wasm execution cut off: end this session)" : ""));
@@ -401,8 +402,22 @@ function neverRejects(fn) {
   };
 }
 
+/**
+ * Ends the session of `inst` from the page's side once its reply is out: remote objects that the
+ * client still holds (a failed test's tensors, say) cannot keep the page from its next session.
+ */
+function endSession(inst) {
+  const server = window.wasmTuneSupervisor?.server;
+  if (server && server.inst === inst) {
+    // the reply is queued on pendingSend by tvmjs after this promise settles: close after it
+    setTimeout(() => Promise.resolve(server.pendingSend).then(() => closeSocket(server)), 0);
+  }
+  return core.okResult();
+}
+
 /** RPCServer's asyncOnServerLoad: runs once per session, on the freshly instantiated module. */
 async function onServerLoad(inst) {
+  inst.registerAsyncServerFunc("wasm_tune.end_session", neverRejects(() => endSession(inst)));
   inst.registerAsyncServerFunc("wasm_tune.measure", neverRejects((...a) => measure(inst, ...a)));
   inst.registerAsyncServerFunc("wasm_tune.fill_random", neverRejects((...a) => fillRandom(inst, ...a)));
   inst.registerAsyncServerFunc("wasm_tune.compare", neverRejects((...a) => compare(inst, ...a)));

@@ -246,6 +246,42 @@ describe("adaptive warm-up", () => {
     for (const t of r.timesS) assert.equal(t, 0.0005);
   });
 
+  it("restarts the repeats when the code gets faster after a warm-up that looked stable", async () => {
+    // 32 ms per call for 3 calls (the warm-up sees two equal units: "stable"), then 16 ms:
+    // number 1 was calibrated for 32 ms, so a 16 ms repeat is far below the 20 ms floor.
+    let done = 0;
+    const timeBatch = (n) => {
+      let ms = 0;
+      for (let i = 0; i < n; ++i, ++done) ms += done < 3 ? 32 : 16;
+      return ms;
+    };
+    const r = await core.runMeasurement({ timeBatch, yieldToLoop, number: 0, repeat: 3, minRepeatMs: 20, warmup: 1 });
+    assert.equal(r.warmupStop, "stable");
+    assert.equal(r.restarts, 1);
+    assert.equal(r.number, 2);
+    assert.deepEqual(r.timesS, [0.016, 0.016, 0.016]);
+    for (const t of r.timesS) assert.ok(r.number * t * 1000 >= 20);
+  });
+
+  it("restarts a bounded number of times and never with a fixed number", async () => {
+    let perCall = 32;
+    const speedingUp = (n) => { const ms = n * perCall; perCall /= 2; return ms; };
+    const r = await core.runMeasurement({ timeBatch: speedingUp, yieldToLoop, number: 0, repeat: 3, minRepeatMs: 20, warmup: 1, warmupLimits: { maxCalls: 1 } });
+    assert.equal(r.restarts, core.MAX_REPEAT_RESTARTS);
+    assert.equal(r.timesS.length, 3);
+    perCall = 32;
+    const fixed = await core.runMeasurement({ timeBatch: speedingUp, yieldToLoop, number: 1, repeat: 3, minRepeatMs: 20, warmup: 1, warmupLimits: { maxCalls: 1 } });
+    assert.equal(fixed.restarts, 0);
+  });
+
+  it("does not restart for jitter within the slack", async () => {
+    const jitter = [1, 1, 0.93, 1.02, 0.95, 1];
+    let i = 0;
+    const timeBatch = (n) => n * 10 * jitter[i++ % jitter.length];
+    const r = await core.runMeasurement({ timeBatch, yieldToLoop, number: 0, repeat: 3, minRepeatMs: 20, warmup: 1 });
+    assert.equal(r.restarts, 0);
+  });
+
   it("a slow first call does not keep the later units short", async () => {
     // 3 ms for the first call (compilation), then 0.6 us per call on a 5 us clock
     let done = 0;
@@ -285,11 +321,11 @@ describe("measureTimerResolution", () => {
 describe("result JSON", () => {
   it("shapes measure, ok, error and info results", () => {
     assert.deepEqual(JSON.parse(core.measureResult({ number: 3, timesS: [1e-3], warmupS: [2e-3] })), {
-      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3], abandoned: false,
+      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3], abandoned: false, restarts: 0,
     });
-    const warmed = { number: 3, timesS: [1e-3], warmupS: [2e-3], warmupNumber: [1], warmupCalls: 1, warmupMs: 2, warmupStop: "time" };
+    const warmed = { number: 3, timesS: [1e-3], warmupS: [2e-3], warmupNumber: [1], warmupCalls: 1, warmupMs: 2, warmupStop: "time", restarts: 2 };
     assert.deepEqual(JSON.parse(core.measureResult(warmed)), {
-      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3], abandoned: false,
+      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3], abandoned: false, restarts: 2,
       warmup_number: [1], warmup_calls: 1, warmup_ms: 2, warmup_stop: "time",
     });
     assert.deepEqual(JSON.parse(core.okResult()), { ok: true });
