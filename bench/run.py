@@ -96,9 +96,7 @@ def kernel_summary(result: TuneResult, seed: int) -> dict[str, Any]:
         "wall_s": round(result.wall_s, 1),
         "search_phases_s": {k: round(v, 3) for k, v in result.search_phases_s.items()},
         "warmup_stops": _count(entry.warmup_stop for entry in result.trial_log),
-        "candidates_with_restarted_repeats": sum(
-            1 for entry in result.trial_log if entry.restarts
-        ),
+        "candidates_with_restarted_repeats": sum(1 for entry in result.trial_log if entry.restarts),
         "finalists": [
             {
                 "label": figure.label,

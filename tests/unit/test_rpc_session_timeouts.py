@@ -46,8 +46,8 @@ def test_stage_reference_format() -> None:
 
 def test_measurement_from_the_page_reply() -> None:
     reply = {"ok": True, "number": 2, "times_s": [0.016, 0.017], "warmup_s": [0.032, 0.031]}
-    older_page = Measurement.from_reply(reply)
-    assert (older_page.restarts, older_page.warmup_number, older_page.abandoned) == (0, (1, 1), False)
+    older = Measurement.from_reply(reply)  # a page from before restarts were reported
+    assert (older.restarts, older.warmup_number, older.abandoned) == (0, (1, 1), False)
     reply |= {"restarts": 1, "warmup_number": [1, 3], "warmup_stop": "stable"}
     measured = Measurement.from_reply(reply)
     assert (measured.restarts, measured.warmup_calls, measured.warmup_stop) == (1, 4, "stable")
