@@ -297,7 +297,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=128, help="per kernel (default: 128)")
     parser.add_argument("--trials-per-iter", type=int, default=64, help="default: 64")
-    parser.add_argument("--kernels", default="all", help="comma-separated (default: all)")
+    parser.add_argument(
+        "--kernels",
+        default="all",
+        help="comma-separated, or none (only ResNet-18 beside the peers; default: all)",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--no-relaxed-simd", dest="relaxed_simd", action="store_false")
     parser.add_argument("--no-peers", dest="peers", action="store_false")
@@ -329,7 +333,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     kernels = bench_kernels()
-    names = list(kernels) if args.kernels == "all" else args.kernels.split(",")
+    chosen = {"all": list(kernels), "none": []}
+    names = chosen.get(args.kernels, args.kernels.split(","))
     unknown = [name for name in names if name not in kernels]
     if unknown:
         parser.error(f"unknown kernels {unknown}; known: {', '.join(kernels)}")

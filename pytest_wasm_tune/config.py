@@ -300,6 +300,14 @@ def parse_bool(text: str) -> bool:
     raise ValueError(f"expected true or false, got {text!r}. Fix: {{example:true}}")
 
 
+def scaled_trials(trials: int, scale: float) -> int:
+    """One task's budget when its item asks for `scale` × `--wasm-tune-trials` (a model's tasks
+    share the model's budget unequally, tasks/test_resnet18.py): rounded, at least 1."""
+    if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
+        raise ValueError(f"trials_scale must be a positive number, got {scale!r}")
+    return max(1, round(trials * scale))
+
+
 def parse_trials(text: str) -> int:
     try:
         trials = int(text.strip())

@@ -18,7 +18,7 @@ import pytest
 from . import defaults
 from .artifacts.report import RunRecorder
 from .artifacts.results import result_to_dict
-from .config import WasmTuneConfig
+from .config import WasmTuneConfig, scaled_trials
 from .errors import WasmTuneError
 from .progress import LiveProgress
 
@@ -121,8 +121,9 @@ def task_syntax_error(path: Path) -> str | None:
 
 
 class TaskTuner:
-    """`wasm_tune(func, name=None)`: tune (with --wasm-tune) or check one task on the item's
-    browser; returns the TuneResult and records it for the report and JUnit."""
+    """`wasm_tune(func, name=None, trials_scale=1.0)`: tune (with --wasm-tune) or check one task
+    on the item's browser; returns the TuneResult and records it for the report and JUnit.
+    With --wasm-tune the task gets `trials_scale` × `--wasm-tune-trials` trials."""
 
     def __init__(
         self,
@@ -142,7 +143,7 @@ class TaskTuner:
         self._record_property = record_property
         self._progress = progress
 
-    def __call__(self, func: Any, name: str | None = None) -> TuneResult:
+    def __call__(self, func: Any, name: str | None = None, trials_scale: float = 1.0) -> TuneResult:
         from . import tuning
         from .measure.cpus import search_threads
         from .measure.runner import MeasureConfig
@@ -150,8 +151,9 @@ class TaskTuner:
         config = self.config
         workers = int(getattr(self.item.config, "workerinput", {}).get("workercount", 1))
         task = make_task(func, name or default_task_name(self.item))
+        trials = scaled_trials(config.trials, trials_scale)  # checked in the check mode too
         options = tuning.TuneOptions(
-            trials=config.trials if config.enabled else 0,
+            trials=trials if config.enabled else 0,
             final_rounds=defaults.FINAL_ROUNDS if config.enabled else defaults.CHECK_ROUNDS,
             measure=MeasureConfig(call_timeout_s=config.timeout_s),
             fresh=config.fresh,
@@ -248,7 +250,8 @@ def wasm_tune(
     record_property: Callable[[str, object], None],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> TaskTuner:
-    """`wasm_tune(prim_func, name=None) -> TuneResult` for the item's browser."""
+    """`wasm_tune(prim_func, name=None, trials_scale=1.0) -> TuneResult` for the item's
+    browser."""
     return TaskTuner(
         wasm_tune_config,
         wasm_tune_workbench,

@@ -13,7 +13,7 @@ from pytest_wasm_tune.kernels import wasm_target
 from pytest_wasm_tune.models.compile import compile_host, compile_model_timed, run_host
 from pytest_wasm_tune.models.resnet18 import INPUT_SHAPE, resnet18_for_compile
 from pytest_wasm_tune.models.run import latency_in_browser, run_in_browser
-from pytest_wasm_tune.models.tasks import extract_tasks
+from pytest_wasm_tune.models.tasks import extract_tasks, trial_scales
 from pytest_wasm_tune.rpc_session import stage_reference
 from pytest_wasm_tune.tuning import TuneTask, database_paths
 
@@ -28,13 +28,19 @@ def tasks():
     return extract_tasks(model(), wasm_target())
 
 
+@cache
+def scales() -> dict[str, float]:
+    """Trials per task: half the model's budget shared equally, half by share of its FLOPs."""
+    return trial_scales(tasks())
+
+
 def task_name(task) -> str:
     return f"resnet18_{task.name}"
 
 
 @pytest.mark.parametrize("task", tasks(), ids=[t.name for t in tasks()])
 def test_resnet18_task(task, wasm_tune):
-    result = wasm_tune(task.mod, name=task_name(task))
+    result = wasm_tune(task.mod, name=task_name(task), trials_scale=scales()[task.name])
     assert result.correct
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,22 @@ class ModelTask:
     @property
     def total_flops(self) -> float:
         return self.flops * self.weight
+
+
+def trial_scales(tasks: Sequence[ModelTask], flops_part: float = 0.5) -> dict[str, float]:
+    """Each task's multiple of the per-task trial budget (`wasm_tune(..., trials_scale=)`):
+    `1 - flops_part` of the model's budget is shared equally, `flops_part` by the task's share
+    of the model's FLOPs (its calls × its FLOPs), a static stand-in for MetaSchedule's gradient
+    task scheduler. The scales average 1: `--wasm-tune-trials N` still spends N per task."""
+    if not 0 <= flops_part <= 1:
+        raise ValueError(f"flops_part must be within [0, 1], got {flops_part}")
+    total = sum(task.total_flops for task in tasks)
+    if not tasks or total <= 0:
+        return {task.name: 1.0 for task in tasks}
+    n = len(tasks)
+    return {
+        task.name: (1 - flops_part) + flops_part * n * task.total_flops / total for task in tasks
+    }
 
 
 def prepare_for_tuning(mod: Any, target: Any) -> Any:

@@ -13,6 +13,7 @@ from pytest_wasm_tune.config import (
     parse_timeout,
     parse_trials,
     resolve_config,
+    scaled_trials,
 )
 
 FARM = """
@@ -237,3 +238,12 @@ def test_bad_compare_and_warm_start_values_say_how_to_fix_them(tmp_path: Path) -
         resolve({"compare": "last"}, env={"WASM_TUNE_COMPARE_FAIL": "-3"})
     with pytest.raises(ConfigError, match=r"--wasm-tune-warm-start: .*missing is not a directory"):
         resolve({"warm_start": "missing"}, cwd=tmp_path)
+
+
+def test_scaled_trials_rounds_and_keeps_at_least_one() -> None:
+    assert scaled_trials(24, 1.64) == 39
+    assert scaled_trials(24, 0.5) == 12
+    assert scaled_trials(1, 0.01) == 1
+    for bad in (0, -1.0, float("nan"), float("inf"), "2"):
+        with pytest.raises(ValueError, match="trials_scale must be a positive number"):
+            scaled_trials(24, bad)  # type: ignore[arg-type]

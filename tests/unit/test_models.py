@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from pytest_wasm_tune.models import build_resnet18, resnet18_for_compile
-from pytest_wasm_tune.models.tasks import op_names, readable_name, unique_names
+from pytest_wasm_tune.models.tasks import (
+    ModelTask,
+    op_names,
+    readable_name,
+    trial_scales,
+    unique_names,
+)
 
 READABLE = re.compile(r"^[a-z0-9_]+$")
 
@@ -106,3 +112,19 @@ def test_extracted_resnet18_tasks_are_unique_and_readable() -> None:
     for task in tasks:
         assert [gv.name_hint for gv in task.mod.get_global_vars()] == ["main"]
         assert task.weight >= 1 and task.flops >= 0
+
+
+def _task(name: str, flops: float, weight: int = 1) -> ModelTask:
+    return ModelTask(name, None, weight, flops, name)
+
+
+def test_trial_scales_share_half_equally_and_half_by_flops() -> None:
+    tasks = [_task("big", 300, weight=2), _task("mid", 300), _task("tiny", 0)]
+    scales = trial_scales(tasks)
+    # FLOPs shares 2/3, 1/3, 0 of 900: half of each task's budget, plus half of 3 × its share
+    assert scales == pytest.approx({"big": 1.5, "mid": 1.0, "tiny": 0.5})
+    assert sum(scales.values()) == pytest.approx(len(tasks)), "the model's budget is kept"
+    assert trial_scales(tasks, flops_part=0) == {"big": 1.0, "mid": 1.0, "tiny": 1.0}
+    assert trial_scales([_task("a", 0), _task("b", 0)]) == {"a": 1.0, "b": 1.0}
+    with pytest.raises(ValueError, match="flops_part"):
+        trial_scales(tasks, flops_part=1.5)
