@@ -143,6 +143,7 @@ class BrowserSession:
         self._open_timeout_s = open_timeout_s
         self.call_timeout_s = call_timeout_s
         self.remote: Any = None
+        self._page_reloaded = False  # a call hung and on_hang reloaded the page
 
     def __enter__(self) -> BrowserSession:
         from tvm import rpc
@@ -172,8 +173,9 @@ class BrowserSession:
         # The session would close only once no remote object (tensors, devices) is referenced
         # any more: a caller's leftover tensor (a failed test's locals) would keep the page
         # busy. The page ends it instead; TVM's client drops the later frees of a closed session.
-        # A page that cannot answer was reloaded (on_hang) or has gone: nothing left to end.
-        if self.remote is not None:
+        # A page reloaded after a hang has ended the session already (and must not be reloaded
+        # twice); one that has gone fails the call at once.
+        if self.remote is not None and not self._page_reloaded:
             with contextlib.suppress(RemoteCallError):
                 self.call(
                     lambda: self.remote.get_function("wasm_tune.end_session")(),
@@ -183,7 +185,11 @@ class BrowserSession:
         self.remote = None
 
     def call(self, fn: Callable[[], Any], what: str, timeout_s: float | None = None) -> Any:
-        return call_with_timeout(fn, timeout_s or self.call_timeout_s, self._on_hang, what)
+        return call_with_timeout(fn, timeout_s or self.call_timeout_s, self._reload_page, what)
+
+    def _reload_page(self) -> None:
+        self._page_reloaded = True
+        self._on_hang()
 
     @property
     def device(self) -> Any:

@@ -4,7 +4,12 @@ import time
 import pytest
 
 from pytest_wasm_tune.errors import RemoteCallError
-from pytest_wasm_tune.rpc_session import Measurement, call_with_timeout, stage_reference
+from pytest_wasm_tune.rpc_session import (
+    BrowserSession,
+    Measurement,
+    call_with_timeout,
+    stage_reference,
+)
 
 
 def test_returns_the_value() -> None:
@@ -52,3 +57,45 @@ def test_measurement_from_the_page_reply() -> None:
     measured = Measurement.from_reply(reply)
     assert (measured.restarts, measured.warmup_calls, measured.warmup_stop) == (1, 4, "stable")
     assert measured.median_s == pytest.approx(0.0165)
+
+
+class _Remote:
+    """Stands in for TVM's RPC session object: `wasm_tune.*` page functions by name."""
+
+    def __init__(self, functions: dict) -> None:
+        self.functions = functions
+        self.called: list[str] = []
+
+    def get_function(self, name: str):
+        self.called.append(name)
+        return self.functions[name]
+
+
+def _session_with(remote: _Remote, on_hang) -> BrowserSession:
+    session = BrowserSession(("127.0.0.1", 9), "key", b"", on_hang, call_timeout_s=0.2)
+    session.remote = remote
+    return session
+
+
+def test_exit_asks_the_page_to_end_the_session() -> None:
+    remote = _Remote({"wasm_tune.end_session": lambda: '{"ok": true}'})
+    session = _session_with(remote, lambda: None)
+    session.__exit__(None, None, None)
+    assert remote.called == ["wasm_tune.end_session"] and session.remote is None
+
+
+def test_exit_after_a_hang_does_not_reload_the_page_twice() -> None:
+    release = threading.Event()
+    reloads: list[bool] = []
+
+    def reload() -> None:
+        reloads.append(True)
+        release.set()
+
+    remote = _Remote({"wasm_tune.info": lambda: release.wait(30)})
+    session = _session_with(remote, reload)
+    with pytest.raises(RemoteCallError, match="did not return"):
+        session.info()
+    session.__exit__(RemoteCallError, None, None)
+    assert reloads == [True]
+    assert remote.called == ["wasm_tune.info"], "the reloaded page has ended the session"
