@@ -68,19 +68,27 @@ def format_start(index: int, total: int, task: str, browser: str, trials: int) -
     return f"{task_prefix(index, total)}  {task} in {browser}: {what}"
 
 
+def _speed(record: Mapping[str, Any], which: str) -> str:
+    """`12.30 GFLOPS`, or the time (`15.20 us`) for a task without arithmetic (a transpose)."""
+    seconds = record.get(f"{which}_s")
+    if record.get("flops") == 0 and seconds is not None:
+        return f"{seconds * 1e6:.2f} us"
+    return f"{_number(record.get(f'{which}_gflops'), 0)} GFLOPS"
+
+
 def format_done(index: int, total: int, record: Mapping[str, Any]) -> str:
     """One line on a finished task, from its result record (see artifacts.results)."""
-    default = _number(record.get("default_gflops"), 0)
-    best = _number(record.get("best_gflops"), 0)
+    default, best = _speed(record, "default"), _speed(record, "best")
     numerics = "correct" if record.get("correct") else "WRONG or not verified"
     if record.get("mode") == "check":
-        body = f"default schedule {default} GFLOPS, {numerics}"
+        body = f"default schedule {default}, {numerics}"
     else:
         speedup = _number(record.get("speedup"), 0, "x")
         iqr = record.get("best_iqr_pct")
         spread = f" (IQR {iqr:.1f} %)" if iqr is not None else ""
+        default = default.removesuffix(" GFLOPS")
         body = (
-            f"best {best} GFLOPS{spread} ({speedup} over the default {default}), {numerics}, "
+            f"best {best}{spread} ({speedup} over the default {default}), {numerics}, "
             f"{record.get('trials', 0)} trials, {record.get('errors', 0)} errors"
         )
     line = f"{task_prefix(index, total)}  Done: {body} | {record.get('wall_s', 0.0):.2f} s"

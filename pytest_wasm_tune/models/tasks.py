@@ -15,6 +15,13 @@ from typing import Any
 # DecomposeOpsForInference turns an inference batch norm into these four broadcast ops.
 BN_CHAIN = ("subtract", "divide", "multiply", "add")
 
+# Convolutions run channels-last with HWIO weights: output channels are the innermost axis of
+# both the output and the (constant, so transposed at compile time) weight, which lets a
+# schedule fill the SIMD lanes with output channels on any map size. In NCHW the lanes come
+# from the output width (7 or 14 on ResNet-18's late stages), and those convs stayed at 23-32
+# GFLOPS where channels-last reached 55-59 (64 trials each, one Chromium run; see the README).
+CONV_LAYOUTS = {"relax.nn.conv2d": ["NHWC", "HWIO"]}
+
 
 @dataclass(frozen=True)
 class ModelTask:
@@ -52,7 +59,10 @@ def trial_scales(tasks: Sequence[ModelTask], flops_part: float = 0.5) -> dict[st
 
 
 def prepare_for_tuning(mod: Any, target: Any) -> Any:
-    """Decompose, legalize and fuse: the module whose fused PrimFuncs are the tuning tasks.
+    """Convert convs to channels-last (`CONV_LAYOUTS`), decompose, legalize and fuse: the module
+    whose fused PrimFuncs are the tuning tasks. The model keeps its NCHW input and output
+    (ConvertLayout adds a transpose of the input and lets the layout flow through the
+    element-wise ops and pools); weights bound as constants are transposed by FoldConstant.
 
     `CanonicalizeBindings` after the decomposition removes the `(out, mean, var)[0]` tuple left
     by batch norm; without it FuseOps stops at the tuple and each ReLU becomes its own kernel.
@@ -63,6 +73,7 @@ def prepare_for_tuning(mod: Any, target: Any) -> Any:
 
     passes = tvm.transform.Sequential(
         [
+            relax.transform.ConvertLayout(CONV_LAYOUTS),
             relax.transform.DecomposeOpsForInference(),
             relax.transform.CanonicalizeBindings(),
             *cpu.library_dispatch_passes(target),  # sampling/sort ops: none in a CNN
@@ -86,13 +97,29 @@ def op_names(ms_name: str) -> list[str]:
     return merged.split("_")
 
 
+def conv_geometry(
+    data: tuple[int, ...], weight: tuple[int, ...], out: tuple[int, ...]
+) -> tuple[int, int, int, int, int, int, int]:
+    """(h, w, cin, cout, kh, kw, out_h) of an NHWC/HWIO or NCHW/OIHW conv from its shapes.
+
+    Channels-last (what `prepare_for_tuning` makes) is tried first: the shapes alone cannot
+    tell the layouts apart when a map is as small as the kernel."""
+    if weight[2] == data[3] and out[3] == weight[3]:
+        (_, h, w, cin), (kh, kw, _, cout) = data, weight
+        return h, w, cin, cout, kh, kw, out[1]
+    (_, cin, h, w), (cout, _, kh, kw) = data, weight
+    return h, w, cin, cout, kh, kw, out[2]
+
+
 def shape_suffix(ops: list[str], shapes: list[tuple[int, ...]]) -> str:
-    """`56x56_64to128_3x3s2` for conv2d (input HxW, channels, kernel, stride), `512to1000` for
-    matmul, else the first input's shape without a batch dimension of 1 (`64x112x112`)."""
+    """`56x56_64to128_3x3s2` for conv2d in either layout (input HxW, channels, kernel, stride),
+    `512to1000` for matmul, else the first input's shape without a batch dimension of 1
+    (`64x112x112`)."""
     out = shapes[-1]
-    if "conv2d" in ops and len(shapes) >= 3 and len(shapes[0]) == 4 and len(shapes[1]) == 4:
-        (_, cin, h, w), (cout, _, kh, kw) = shapes[0], shapes[1]
-        stride = math.ceil(h / out[2]) if len(out) == 4 and out[2] else 1
+    conv_shapes = [*shapes[:2], out]
+    if "conv2d" in ops and len(shapes) >= 3 and all(len(s) == 4 for s in conv_shapes):
+        h, w, cin, cout, kh, kw, out_h = conv_geometry(*conv_shapes)
+        stride = math.ceil(h / out_h) if out_h else 1
         return f"{h}x{w}_{cin}to{cout}_{kh}x{kw}s{stride}"
     if "matmul" in ops and len(shapes) >= 3 and len(shapes[0]) == 2 and len(shapes[1]) == 2:
         (m, k), n = shapes[0], out[-1]

@@ -35,6 +35,18 @@ def test_live_progress_numbers_tasks_and_shows_the_first_error() -> None:
     ]
 
 
+def test_a_task_without_arithmetic_reports_times() -> None:
+    lines: list[str] = []
+    LiveProgress(lines.append, total=1).start("transpose", "chromium", 4).done(
+        {"mode": "tune", "correct": True, "trials": 4, "errors": 0, "wall_s": 3.0, "flops": 0,
+         "best_s": 12.5e-6, "default_s": 15e-6, "speedup": 1.2, "best_iqr_pct": 2.0}
+    )  # fmt: skip
+    assert lines[-1] == (
+        "[Task 1/1]  Done: best 12.50 us (IQR 2.0 %) (1.20x over the default 15.00 us), correct,"
+        " 4 trials, 0 errors | 3.00 s"
+    )
+
+
 def test_summary_table() -> None:
     records = [
         {"task": "mm[256]", "browser": "chromium", "default_gflops": 2.5, "best_gflops": 59.8,

@@ -93,6 +93,29 @@ def test_readable_names_carry_the_shapes() -> None:
     assert readable_name("mean", [(1, 512, 7, 7), (1, 512)]) == "mean_512x7x7"
 
 
+def test_readable_names_read_channels_last_convs_like_nchw_ones() -> None:
+    nhwc = [(1, 56, 56, 64), (3, 3, 64, 128), (1, 1, 1, 128), (1, 28, 28, 128)]
+    assert readable_name("fused_conv2d2_subtract2_divide2_multiply2_add5_relu2", nhwc) == (
+        "conv2d_bn_relu_56x56_64to128_3x3s2"
+    )
+    stem = [(1, 224, 224, 3), (7, 7, 3, 64), (1, 112, 112, 64)]
+    assert readable_name("fused_conv2d_relu", stem) == "conv2d_relu_224x224_3to64_7x7s2"
+
+
+def test_resnet18_convs_are_tasks_in_channels_last_layout() -> None:
+    """Output channels innermost in both the output and the (HWIO) weight of every conv."""
+    from pytest_wasm_tune.kernels import wasm_target
+    from pytest_wasm_tune.models.tasks import arg_shapes, extract_tasks
+
+    tasks = extract_tasks(resnet18_for_compile(image_size=32), wasm_target())
+    convs = [t for t in tasks if t.name.startswith("conv2d")]
+    assert len(convs) == 15
+    for task in convs:
+        data, weight, *_, out = arg_shapes(task.mod)
+        assert data[3] == weight[2] and weight[3] == out[3], task.name
+        assert "conv2d_nhwc" in task.mod.script(), task.name
+
+
 def test_unique_names_suffix_repeats_only() -> None:
     assert unique_names(["a", "b", "a", "a", "a_v2"]) == ["a", "b", "a_v2", "a_v3", "a_v2_v2"]
 
@@ -101,12 +124,14 @@ def test_extracted_resnet18_tasks_are_unique_and_readable() -> None:
     from pytest_wasm_tune.kernels import wasm_target
     from pytest_wasm_tune.models.tasks import extract_tasks
 
-    # 32x32 input: the same 18 kernels as at 224x224, with smaller spatial sizes.
+    # 32x32 input: the same 19 kernels as at 224x224, with smaller spatial sizes.
     tasks = extract_tasks(resnet18_for_compile(image_size=32), wasm_target())
     names = [t.name for t in tasks]
-    assert len(set(names)) == len(names) == 18
+    assert len(set(names)) == len(names) == 19
     assert all(READABLE.match(n) for n in names)
-    assert names[0] == "conv2d_bn_relu_32x32_3to64_7x7s2", "tasks follow the model's call order"
+    assert names[:2] == ["transpose_3x32x32", "conv2d_bn_relu_32x32_3to64_7x7s2"], (
+        "tasks follow the model's call order: the NCHW input goes channels-last first"
+    )
     assert names[-1] == "matmul_add_512to1000"
     assert sum(t.weight for t in tasks if t.name.startswith("conv2d")) == 20
     for task in tasks:
