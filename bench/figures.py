@@ -74,7 +74,13 @@ def combine_peer_passes(passes: list[dict[str, Any]]) -> dict[str, Any]:
             p["resnet18_ms"][peer] for p in passes if (p.get("resnet18_ms") or {}).get(peer)
         ]
         if measured:
-            fastest = min(measured, key=lambda figures: figures["median"])
-            resnet[peer] = {**fastest, "passes_median": [f["median"] for f in measured]}
+            resnet[peer] = fastest_pass(measured)
     combined["resnet18_ms"] = resnet
     return combined
+
+
+def fastest_pass(passes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Latency figures (`median`, ...) of one model timed in several passes of a run → the pass
+    with the fastest median, plus every pass's median (`passes_median`: the drift)."""
+    fastest = min(passes, key=lambda figures: figures["median"])
+    return {**fastest, "passes_median": [figures["median"] for figures in passes]}

@@ -41,3 +41,10 @@ def test_peer_passes_keep_the_fastest_pass_and_every_median() -> None:
     assert combined["ops"]["tfjs"]["matmul512"]["passes_median_s"] == [0.010, 0.012]
     assert combined["resnet18_ms"]["tfjs"]["median"] == 130.0
     assert combined["resnet18_ms"]["tfjs"]["passes_median"] == [140.0, 130.0]
+
+
+def test_our_model_timed_in_two_passes_keeps_the_faster_with_its_spread() -> None:
+    first = {"median": 84.6, "q1": 78.6, "q3": 87.2, "n": 15, "wasm": "m.wasm"}
+    second = {"median": 75.4, "q1": 73.6, "q3": 78.0, "n": 15, "wasm": "m.wasm"}
+    assert figures.fastest_pass([first, second]) == {**second, "passes_median": [84.6, 75.4]}
+    assert figures.fastest_pass([first])["passes_median"] == [84.6]
