@@ -68,25 +68,24 @@ def format_start(index: int, total: int, task: str, browser: str, trials: int) -
     return f"{task_prefix(index, total)}  {task} in {browser}: {what}"
 
 
-def _speed(record: Mapping[str, Any], which: str) -> str:
+def _speed(record: Mapping[str, Any], which: str, gflops_unit: str = " GFLOPS") -> str:
     """`12.30 GFLOPS`, or the time (`15.20 us`) for a task without arithmetic (a transpose)."""
     seconds = record.get(f"{which}_s")
     if record.get("flops") == 0 and seconds is not None:
         return f"{seconds * 1e6:.2f} us"
-    return f"{_number(record.get(f'{which}_gflops'), 0)} GFLOPS"
+    return f"{_number(record.get(f'{which}_gflops'), 0)}{gflops_unit}"
 
 
 def format_done(index: int, total: int, record: Mapping[str, Any]) -> str:
     """One line on a finished task, from its result record (see artifacts.results)."""
-    default, best = _speed(record, "default"), _speed(record, "best")
     numerics = "correct" if record.get("correct") else "WRONG or not verified"
     if record.get("mode") == "check":
-        body = f"default schedule {default}, {numerics}"
+        body = f"default schedule {_speed(record, 'default')}, {numerics}"
     else:
+        best, default = _speed(record, "best"), _speed(record, "default", gflops_unit="")
         speedup = _number(record.get("speedup"), 0, "x")
         iqr = record.get("best_iqr_pct")
         spread = f" (IQR {iqr:.1f} %)" if iqr is not None else ""
-        default = default.removesuffix(" GFLOPS")
         body = (
             f"best {best}{spread} ({speedup} over the default {default}), {numerics}, "
             f"{record.get('trials', 0)} trials, {record.get('errors', 0)} errors"
