@@ -32,12 +32,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from paired import OpenOurs, alternate, paired_figures
 
 from pytest_wasm_tune import defaults
 from pytest_wasm_tune.browsers.base import quit_driver
@@ -633,13 +634,20 @@ def _site(ops: Sequence[PeerOp], seed: int) -> Iterator[dict[str, Path]]:
 
 
 def bench_peers(
-    kernel_names: Sequence[str], rounds: int = 15, *, resnet18: bool = True, seed: int = 0
+    kernel_names: Sequence[str],
+    rounds: int = 15,
+    *,
+    resnet18: bool = True,
+    seed: int = 0,
+    ours: Mapping[str, OpenOurs] | None = None,
 ) -> dict[str, Any]:
     """TF.js-wasm and ORT Web on `kernel_names` (+ ResNet-18), and the SIMD128 ceiling.
 
     Returns {"browser", "ceiling_gflops", "ceiling", "ops": {peer: {kernel: figures}},
     "resnet18_ms": {peer: {median, q1, q3, n}}, ...}; a peer that fails on an op is left out
     of that op and its error is in "errors". Raises PeerError when nothing can be measured.
+    `ours` (op name → opener of our samplers, bench/paired.py) adds "paired": per op, ours and
+    the peers timed in alternation after the peers' rounds.
     """
     try:
         import onnx  # noqa: F401
@@ -660,6 +668,8 @@ def bench_peers(
         log(f"Chromium on {plan.describe()}")
         with PeerPage(server.origin + "/", plan) as page:
             result = _measure(page, ops, rounds, seed, plan.measure)
+            if ours:
+                result["paired"] = _paired(page, ops, rounds, ours, result)
     result["wall_s"] = round(time.monotonic() - started, 1)
     return result
 
@@ -747,6 +757,55 @@ def _measure(
     busy["lock_waited_s"] = round(host_measure_lock().waited_s - waited_before, 2)
     result["measure_cpu_load"] = busy
     return result
+
+
+def _paired(
+    page: PeerPage,
+    ops: Sequence[PeerOp],
+    rounds: int,
+    ours: Mapping[str, OpenOurs],
+    measured: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Per op in `ours`: ours and the peers (warm, those `measured` has figures of) timed in
+    alternating rounds. A failure on our side leaves that op unpaired."""
+    from pytest_wasm_tune.errors import WasmTuneError
+
+    def peer_sampler(peer: str, name: str) -> Callable[[], float]:
+        return lambda: page.call("sample", peer, name, timeout_s=SAMPLE_TIMEOUT_S, timed=True)[
+            "perCallS"
+        ]
+
+    def peak() -> float:
+        name = f"peak_{measured['ceiling']['best_chains']}"
+        sample = page.call("sample", "peak", name, timeout_s=SAMPLE_TIMEOUT_S, timed=True)
+        return sample["flopsPerCall"] / sample["perCallS"] / 1e9
+
+    figures: dict[str, Any] = {}
+    for op in ops:
+        if op.name not in ours:
+            continue
+        figures_of = (
+            measured["resnet18_ms"]
+            if op.kind == "resnet18"
+            else {peer: figures for peer, figures in measured["ops"].items() if op.name in figures}
+        )
+        peers = {peer: peer_sampler(peer, op.name) for peer in PEERS if peer in figures_of}
+        if not peers:
+            continue
+        log(f"{op.name}: ours and the peers in {rounds} alternating rounds")
+        try:
+            with ours[op.name]() as samplers:
+                table = alternate(peers, samplers, peak, rounds)
+        except (PeerError, WasmTuneError) as err:
+            log(f"{op.name}: not paired: {err}")
+            continue
+        flops = None if op.kind == "resnet18" else op.flops
+        figures[op.name] = paired_figures(table, PEERS, list(samplers), flops)
+        figures[op.name]["table"] = table
+        for label in samplers:
+            ratio = figures[op.name][label]["peer_ratio"]
+            log(f"{op.name} {label}: peer / ours {ratio['median']} ({ratio['q1']}-{ratio['q3']})")
+    return figures
 
 
 def _check_resnet_flops(info: Mapping[str, Any]) -> None:

@@ -14,6 +14,11 @@ runners-up interleaved in one fresh session, with their spread), never search-ti
   IQR) is what a second run's figures are compared with.
 - peers: measured before and after our tunings; per operator the faster pass counts (each
   pass's median is kept: the drift over the run).
+- peer_ratio_simd128 (and _resnet18): after the second peer pass, ours (every replicate's
+  tuned kernel, our ResNet-18) and the peers are timed in alternating rounds (bench/paired.py),
+  so the host's drift over the run cancels out; the ratio is the median over rounds of
+  (faster peer's time / ours) with its quartiles (`_iqr`), `_replicates` each replicate's
+  median. `_separate`: the peers' faster pass over our own final re-measurement, timed apart.
 
 - overhead_per_trial_s: per search batch, (wall − time the kernels spent in timed repeats) /
   trials, over the batches of every SIMD128 kernel; median over them (≥ 4 batches), with a
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import statistics
 import sys
@@ -52,6 +58,7 @@ from figures import (
     spread_figures,
 )
 from kernels import bench_kernels
+from paired import OpenOurs, kernel_sampler, model_sampler
 from parallel import parallel_bench
 from quiet import busy_vs_idle
 
@@ -130,12 +137,11 @@ def tune_kernels(
     args: argparse.Namespace,
     work: Path,
     out: dict[str, Any],
-) -> tuple[dict[str, tuple[TuneTask, TuneResult]], list[TuneResult]]:
+) -> dict[str, Tuned]:
     """Tune every kernel `args.replicates` times per target into `out[name]`; returns each
-    kernel's median SIMD128 replicate and every SIMD128 tuning (for the overhead)."""
+    kernel's SIMD128 tunings."""
     kernels = bench_kernels()
-    tuned: dict[str, tuple[TuneTask, TuneResult]] = {}
-    searched: list[TuneResult] = []
+    tuned: dict[str, Tuned] = {}
     for name in names:
         task = TuneTask.from_prim_func(kernels[name](), name)
         targets = [("simd128", False)]
@@ -162,10 +168,9 @@ def tune_kernels(
                 "replicates": summaries,
             }
             if target == "simd128":
-                tuned[name] = (task, runs[middle])
-                searched.extend(runs)
+                tuned[name] = Tuned(task, runs, middle)
         out[name] = entry
-    return tuned, searched
+    return tuned
 
 
 def overhead(results: list[TuneResult]) -> dict[str, Any]:
@@ -187,19 +192,52 @@ def overhead(results: list[TuneResult]) -> dict[str, Any]:
     }
 
 
-def quiet_timing(stack: LocalStack, result: TuneResult, task: TuneTask) -> dict[str, Any]:
-    """The tuned kernel's spread with the builder idle and busy (bench/quiet.py)."""
-    import tvm
+@dataclasses.dataclass(frozen=True)
+class Tuned:
+    """One kernel's SIMD128 tunings (one per replicate); its figures are `middle`'s."""
+
+    task: TuneTask
+    runs: list[TuneResult]
+    middle: int
+
+    def labels(self) -> list[str]:
+        """One symbol per replicate, in replicate order."""
+        return [f"replicate{index}" for index in range(len(self.runs))]
+
+    def wasm(self, stack: LocalStack) -> bytes:
+        """Every replicate's chosen schedule in one module, one symbol each (`labels`)."""
+        import tvm
+
+        from pytest_wasm_tune.kernels import build_wasm
+
+        functions = {
+            label: chosen_schedule(result, self.task)["main"].with_attr("global_symbol", label)
+            for label, result in zip(self.labels(), self.runs, strict=True)
+        }
+        return build_wasm(tvm.IRModule(functions), stack.linker).wasm
+
+
+def chosen_schedule(result: TuneResult, task: TuneTask) -> Any:
+    """The IRModule of a tuning's best schedule (the default one when nothing beat it)."""
     from tvm.s_tir.meta_schedule.database import JSONDatabase
 
-    from pytest_wasm_tune.kernels import build_wasm
-
+    if result.best_trace is None:
+        return task.mod
     directory = result.database_dir
     database = JSONDatabase(
         str(directory / "database_workload.json"), str(directory / "database_tuning_record.json")
     )
     record = next(r for r in database.get_all_tuning_records() if str(r.trace) == result.best_trace)
-    built = build_wasm(record.as_measure_candidate().sch.mod, stack.linker)
+    return record.as_measure_candidate().sch.mod
+
+
+def quiet_timing(stack: LocalStack, result: TuneResult, task: TuneTask) -> dict[str, Any]:
+    """The tuned kernel's spread with the builder idle and busy (bench/quiet.py)."""
+    import tvm
+
+    from pytest_wasm_tune.kernels import build_wasm
+
+    built = build_wasm(chosen_schedule(result, task), stack.linker)
     load = bench_kernels()["conv3x3_64x56"]()
     return busy_vs_idle(
         stack.device,
@@ -210,6 +248,31 @@ def quiet_timing(stack: LocalStack, result: TuneResult, task: TuneTask) -> dict[
         tvm.IRModule({"main": load}),
         stack.workbench.cpus,
     )
+
+
+def our_samplers(
+    stack: LocalStack, tuned: dict[str, Tuned], resnet18_wasm: Path | None
+) -> dict[str, OpenOurs]:
+    """Per peer op: how to open our side of the alternated rounds (bench/paired.py)."""
+    import numpy as np
+
+    from pytest_wasm_tune.models.resnet18 import INPUT_SHAPE
+
+    bench = stack.workbench
+    openers: dict[str, OpenOurs] = {}
+    for name, kernel in tuned.items():
+        log(f"building every replicate's {name} into one wasm for the alternated rounds")
+        wasm = kernel.wasm(stack)
+        spec = kernel.task.arg_specs()
+        openers[name] = functools.partial(
+            kernel_sampler, bench.device, bench.staging, wasm, spec, kernel.labels()
+        )
+    if resnet18_wasm is not None and resnet18_wasm.is_file():
+        x = np.random.default_rng(0).uniform(-1, 1, INPUT_SHAPE).astype("float32")
+        openers["resnet18"] = functools.partial(
+            model_sampler, bench.device, bench.staging, resnet18_wasm.read_bytes(), x
+        )
+    return openers
 
 
 def time_our_resnet18(stack: LocalStack, wasm: Path) -> dict[str, Any] | None:
@@ -241,14 +304,32 @@ def time_our_resnet18(stack: LocalStack, wasm: Path) -> dict[str, Any] | None:
 
 
 def add_resnet18_ratio(results: dict[str, Any], peers: dict[str, Any] | None) -> None:
+    """peer_ratio_resnet18 from the alternated rounds; `_separate`: the peers' faster pass over
+    ours timed in its own passes."""
+    paired = ((peers or {}).get("paired") or {}).get("resnet18", {}).get("ours")
+    if paired:
+        results["peer_ratio_resnet18"] = paired["peer_ratio"]["median"]
+        results["peer_ratio_resnet18_iqr"] = [
+            paired["peer_ratio"]["q1"],
+            paired["peer_ratio"]["q3"],
+        ]
+        results["resnet18_ms"]["ours_alternated"] = {
+            k: round(v * 1e3, 3) if k != "n" else v for k, v in paired["ours_s"].items()
+        }
     ours = results.get("resnet18_ms", {}).get("ours")
     peer_ms = [f["median"] for f in ((peers or {}).get("resnet18_ms") or {}).values() if f]
     if ours and peer_ms:
-        results["peer_ratio_resnet18"] = round(min(peer_ms) / ours["median"], 3)
+        results["peer_ratio_resnet18_separate"] = round(min(peer_ms) / ours["median"], 3)
 
 
 def add_peer_ratios(results: dict[str, Any], peers: dict[str, Any] | None) -> None:
-    """peer_ratio_* and fraction_of_ceiling for every kernel of ours (see the docstring)."""
+    """peer_ratio_* and fraction_of_ceiling for every kernel of ours.
+
+    SIMD128: from the rounds alternating ours and the peers (bench/paired.py), the median
+    replicate's median ratio and quartiles, every replicate's median ratio, and
+    `peer_ratio_simd128_separate` (the peers' faster pass over our final re-measurement).
+    Relaxed SIMD is not alternated: its ratio is the separate one.
+    """
     ceiling = (peers or {}).get("ceiling_gflops")
     for name, kernel in results["kernels"].items():
         peer_times = {
@@ -262,34 +343,49 @@ def add_peer_ratios(results: dict[str, Any], peers: dict[str, Any] | None) -> No
             ours = kernel.get(target)
             if not ours or not ours.get("tuned"):
                 continue
-            ours_s = ours["tuned"]["median_s"]
+            suffix = "_separate" if target == "simd128" else ""
             if best_peer:
-                kernel[f"peer_ratio_{target}"] = round(best_peer / ours_s, 3)
-                kernel[f"peer_ratio_{target}_iqr"] = [
-                    round(best_peer / ours["tuned"]["q3_s"], 3),
-                    round(best_peer / ours["tuned"]["q1_s"], 3),
-                ]
-                across = ours.get("across_replicates")
-                if across:
-                    peer_gflops = kernel["flops"] / best_peer / 1e9
-                    kernel[f"peer_ratio_{target}_replicates"] = [
-                        round(g / peer_gflops, 3) for g in across["range_gflops"]
-                    ]
+                kernel[f"peer_ratio_{target}{suffix}"] = round(
+                    best_peer / ours["tuned"]["median_s"], 3
+                )
             if ceiling:
-                kernel[f"fraction_of_ceiling_{target}"] = round(
+                kernel[f"fraction_of_ceiling_{target}{suffix}"] = round(
                     ours["tuned"]["gflops"] / ceiling, 3
                 )
+        paired = ((peers or {}).get("paired") or {}).get(name)
+        if paired and kernel.get("simd128", {}).get("across_replicates"):
+            add_paired_ratios(kernel, paired)
 
 
-def measure_peers_safely(kernel_names: list[str], rounds: int) -> dict[str, Any] | None:
-    """TF.js (wasm) and ONNX Runtime Web on the same operators, plus the SIMD128 ceiling."""
+def add_paired_ratios(kernel: dict[str, Any], paired: dict[str, Any]) -> None:
+    """The alternated rounds' ratios of a kernel's replicates (labels replicate0, replicate1, ...)."""
+    replicates = kernel["simd128"]["replicates"]
+    labels = [f"replicate{index}" for index in range(len(replicates))]
+    middle = labels[kernel["simd128"]["across_replicates"]["median_replicate"]]
+    if middle not in paired:
+        return
+    ratio = paired[middle]["peer_ratio"]
+    kernel["peer_ratio_simd128"] = ratio["median"]
+    kernel["peer_ratio_simd128_iqr"] = [ratio["q1"], ratio["q3"]]
+    kernel["peer_ratio_simd128_replicates"] = [
+        paired[label]["peer_ratio"]["median"] for label in labels if label in paired
+    ]
+    if "fraction_of_ceiling" in paired[middle]:
+        kernel["fraction_of_ceiling_simd128"] = paired[middle]["fraction_of_ceiling"]["median"]
+
+
+def measure_peers_safely(
+    kernel_names: list[str], rounds: int, ours: dict[str, OpenOurs] | None = None
+) -> dict[str, Any] | None:
+    """TF.js (wasm) and ONNX Runtime Web on the same operators, plus the SIMD128 ceiling;
+    with `ours`, also ours and the peers in alternated rounds."""
     try:
         import peers
     except ImportError as err:
         log(f"peers unavailable: {err}")
         return None
     try:
-        return peers.bench_peers(kernel_names, rounds=rounds)
+        return peers.bench_peers(kernel_names, rounds=rounds, ours=ours)
     except peers.PeerError as err:  # keep the tuning results of this run
         log(f"peers not measured: {err}")
         return None
@@ -368,18 +464,22 @@ def main() -> int:
         if args.resnet18:
             log(f"timing our ResNet-18 ({args.resnet18_wasm}), first pass")
             ours_resnet18.append(time_our_resnet18(stack, args.resnet18_wasm))
-        tuned, searched = tune_kernels(stack, names, options, args, work, results["kernels"])
-        results.update(overhead(searched))
+        tuned = tune_kernels(stack, names, options, args, work, results["kernels"])
+        results.update(overhead([run for kernel in tuned.values() for run in kernel.runs]))
         if "matmul512" in tuned:
-            task, result = tuned["matmul512"]
+            matmul = tuned["matmul512"]
             log("quiet timing: the tuned matmul with the builder idle and busy")
-            results["quiet_timing"] = quiet_timing(stack, result, task)
+            results["quiet_timing"] = quiet_timing(stack, matmul.runs[matmul.middle], matmul.task)
         if args.resnet18:
             if ours_resnet18[0] is not None:  # else there is no wasm to time (logged once)
                 log(f"timing our ResNet-18 ({args.resnet18_wasm}), second pass")
                 ours_resnet18.append(time_our_resnet18(stack, args.resnet18_wasm))
             timed = [figures for figures in ours_resnet18 if figures]
             results["resnet18_ms"] = {"ours": fastest_pass(timed) if timed else None}
+        if args.peers:
+            log("peers, second pass (after our tunings), then ours and theirs alternated")
+            ours = our_samplers(stack, tuned, args.resnet18_wasm if args.resnet18 else None)
+            peers_after = measure_peers_safely(names, args.peer_rounds, ours)
     if args.engines:
         with tempfile.TemporaryDirectory(prefix="wasm-tune-bench-engines-") as tmp:
             task = TuneTask.from_prim_func(kernels["matmul512"](), "matmul512")
@@ -388,9 +488,7 @@ def main() -> int:
     if args.parallel:
         results["parallel"] = parallel_bench(args.parallel_trials, log)
     if args.peers:
-        log("peers, second pass (after our tunings)")
-        second = measure_peers_safely(names, args.peer_rounds)
-        passes = [p for p in (peers_before, second) if p]
+        passes = [p for p in (peers_before, peers_after) if p]
         peers = combine_peer_passes(passes) if passes else None
     results["peers"] = peers
     add_peer_ratios(results, peers)

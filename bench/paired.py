@@ -1,0 +1,157 @@
+"""Ours and the peers timed in alternation: one ratio per round, so host drift cancels out.
+
+A bench run lasts over an hour and this host's speed drifts by up to ~20 % within it, so our
+kernels timed in one stretch and the peers in another give a ratio that moves with the drift.
+Here each round times, back to back in one Chromium each (both pinned to the measure CPU, only
+one of them busy at a time): the peers, the SIMD128 ceiling and ours, the order reversed every
+other round. A round's ratio is the faster peer's time / ours, and the figures are medians and
+quartiles over the rounds' ratios.
+
+Ours are samplers: `kernel_sampler` opens one session on a wasm holding every replicate's tuned
+kernel (one symbol each) and `model_sampler` one on our ResNet-18; each sample is one batch of
+back-to-back calls lasting >= 40 ms (the peers' rule), timed in the page after a one-call warm-up
+(the adaptive warm-up already ran when the sampler opened).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from pytest_wasm_tune.rpc_session import WarmupLimits, stage_reference
+from pytest_wasm_tune.stats import Spread
+
+MIN_SAMPLE_MS = 40.0
+SAMPLE_WARMUP = WarmupLimits(max_calls=1)
+
+# label → per-call seconds of one fresh sample
+Samplers = Mapping[str, Callable[[], float]]
+# opens our side of one operator: a session on our wasm, yielding its samplers
+OpenOurs = Callable[[], contextlib.AbstractContextManager[Samplers]]
+
+
+@contextlib.contextmanager
+def kernel_sampler(
+    device: Any,
+    staging: Any,
+    wasm: bytes,
+    spec: Sequence[tuple[tuple[int, ...], str]],
+    symbols: Sequence[str],
+) -> Iterator[Samplers]:
+    """One session on `wasm`; a sampler per symbol (the kernels share random arguments)."""
+    sha = staging.publish(wasm)
+    try:
+        with device.session(stage_reference(sha)) as session:
+            args = [session.empty(shape, dtype) for shape, dtype in spec]
+            session.fill_random(0, args)
+            numbers = {
+                symbol: session.measure(
+                    symbol, args, number=0, repeat=1, min_repeat_ms=MIN_SAMPLE_MS, warmup=3
+                ).number
+                for symbol in symbols
+            }
+
+            def sampler(symbol: str) -> Callable[[], float]:
+                def sample() -> float:
+                    timed = session.measure(
+                        symbol,
+                        args,
+                        number=numbers[symbol],
+                        repeat=1,
+                        warmup=1,
+                        warmup_limits=SAMPLE_WARMUP,
+                    )
+                    return timed.times_s[-1]
+
+                return sample
+
+            yield {symbol: sampler(symbol) for symbol in symbols}
+    finally:
+        staging.release(sha)
+
+
+@contextlib.contextmanager
+def model_sampler(device: Any, staging: Any, wasm: bytes, x: np.ndarray) -> Iterator[Samplers]:
+    """One session on our model's wasm; its sampler times single calls of `main` (a ResNet-18
+    call lasts longer than a peer sample's 40 ms floor)."""
+    from pytest_wasm_tune.models.run import measure_in_browser
+
+    sha = staging.publish(wasm)
+    try:
+        with device.session(stage_reference(sha), call_timeout_s=600) as session:
+            measure_in_browser(session, [x], number=1, repeat=1, warmup=2, timeout_s=600)
+
+            def sample() -> float:
+                timed = measure_in_browser(
+                    session,
+                    [x],
+                    number=1,
+                    repeat=1,
+                    warmup=1,
+                    warmup_limits=SAMPLE_WARMUP,
+                    timeout_s=600,
+                )
+                return timed.times_s[-1]
+
+            yield {"ours": sample}
+    finally:
+        staging.release(sha)
+
+
+def alternate(
+    peers: Samplers, ours: Samplers, peak_gflops: Callable[[], float], rounds: int
+) -> list[dict[str, float]]:
+    """`rounds` rounds, each sampling the ceiling, every peer and every one of ours once
+    (reversed order every other round); per round: label → per-call seconds, plus
+    `peak_gflops`."""
+    steps: list[tuple[str, Callable[[], float]]] = [("peak_gflops", peak_gflops)]
+    steps += [*peers.items(), *ours.items()]
+    table = []
+    for index in range(rounds):
+        order = steps if index % 2 == 0 else steps[::-1]
+        table.append({label: sample() for label, sample in order})
+    return table
+
+
+def paired_figures(
+    rounds: Sequence[Mapping[str, float]],
+    peers: Sequence[str],
+    ours: Sequence[str],
+    flops: int | None = None,
+) -> dict[str, Any]:
+    """Figures of alternated rounds (see `alternate`). Per label of ours: the median and
+    quartiles over rounds of (faster peer / ours), of (each peer / ours), of our seconds and,
+    given `flops`, of our fraction of that round's ceiling; a ratio > 1 means we are faster."""
+    figures: dict[str, Any] = {"rounds": len(rounds)}
+    for label in ours:
+        timed = [r for r in rounds if label in r and any(p in r for p in peers)]
+        if not timed:
+            continue
+        entry: dict[str, Any] = {
+            "ours_s": _quartiles([r[label] for r in timed], None),
+            "peer_ratio": _quartiles(
+                [min(r[p] for p in peers if p in r) / r[label] for r in timed], 3
+            ),
+            "by_peer": {
+                peer: _quartiles([r[peer] / r[label] for r in timed if peer in r], 3)
+                for peer in peers
+                if any(peer in r for r in timed)
+            },
+        }
+        if flops:
+            entry["fraction_of_ceiling"] = _quartiles(
+                [flops / r[label] / 1e9 / r["peak_gflops"] for r in timed], 3
+            )
+        figures[label] = entry
+    return figures
+
+
+def _quartiles(values: Sequence[float], digits: int | None) -> dict[str, float]:
+    spread = Spread.of(values)
+    figures = {"median": spread.median, "q1": spread.q1, "q3": spread.q3}
+    if digits is not None:
+        figures = {k: round(v, digits) for k, v in figures.items()}
+    return {**figures, "n": spread.n}

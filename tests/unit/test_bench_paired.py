@@ -1,0 +1,111 @@
+"""bench/paired.py and its use in bench/run.py: ours and the peers in alternated rounds."""
+
+import pytest
+
+from .bench_modules import load_bench_module
+
+paired = load_bench_module("paired")
+run = load_bench_module("run")
+
+
+def test_rounds_sample_everything_once_and_reverse_the_order_every_other_round() -> None:
+    calls: list[str] = []
+
+    def sampler(label: str, seconds: float):
+        def sample() -> float:
+            calls.append(label)
+            return seconds
+
+        return sample
+
+    table = paired.alternate(
+        {"tfjs": sampler("tfjs", 0.02), "ort": sampler("ort", 0.03)},
+        {"replicate0": sampler("replicate0", 0.01)},
+        sampler("peak", 60.0),
+        rounds=2,
+    )
+    assert calls == ["peak", "tfjs", "ort", "replicate0", "replicate0", "ort", "tfjs", "peak"]
+    assert table == [{"peak_gflops": 60.0, "tfjs": 0.02, "ort": 0.03, "replicate0": 0.01}] * 2
+
+
+def test_host_drift_between_rounds_cancels_out_of_the_ratio() -> None:
+    # the host runs everything 1x, 1.5x, then 2x slower: each round's ratio stays 2
+    rounds = [
+        {"peak_gflops": 60.0 / slow, "tfjs": 0.02 * slow, "ort": 0.03 * slow, "ours": 0.01 * slow}
+        for slow in (1.0, 1.5, 2.0)
+    ]
+    figures = paired.paired_figures(rounds, ["tfjs", "ort"], ["ours"], flops=300_000_000)
+    assert figures["rounds"] == 3
+    ours = figures["ours"]
+    assert ours["peer_ratio"] == {"median": 2.0, "q1": 2.0, "q3": 2.0, "n": 3}
+    assert ours["by_peer"]["ort"]["median"] == 3.0
+    # 300 MFLOP in 10 ms is 30 GFLOPS, half of the 60 GFLOPS ceiling, in every round
+    assert ours["fraction_of_ceiling"]["median"] == 0.5
+    assert ours["ours_s"]["median"] == pytest.approx(0.015)
+
+
+def test_the_faster_peer_of_each_round_counts_and_missing_peers_are_skipped() -> None:
+    rounds = [
+        {"peak_gflops": 60.0, "tfjs": 0.02, "ort": 0.01, "ours": 0.01},
+        {"peak_gflops": 60.0, "tfjs": 0.03, "ours": 0.01},
+        {"peak_gflops": 60.0, "tfjs": 0.04, "ort": 0.05, "ours": 0.01},
+    ]
+    figures = paired.paired_figures(rounds, ["tfjs", "ort"], ["ours", "absent"])
+    assert figures["ours"]["peer_ratio"]["median"] == 3.0
+    assert figures["ours"]["by_peer"]["ort"]["n"] == 2
+    assert "fraction_of_ceiling" not in figures["ours"]  # no flops given (a model)
+    assert "absent" not in figures
+
+
+def _ratio(median: float) -> dict:
+    return {"peer_ratio": {"median": median, "q1": median - 0.1, "q3": median + 0.1, "n": 15}}
+
+
+def test_a_kernels_headline_ratio_is_its_median_replicates_alternated_one() -> None:
+    kernel = {
+        "flops": 1e9,
+        "simd128": {
+            "tuned": {"median_s": 0.05, "gflops": 20.0},
+            "replicates": [{}, {}, {}],
+            "across_replicates": {"median_replicate": 2},
+        },
+    }
+    peers = {
+        "ceiling_gflops": 50.0,
+        "ops": {"tfjs": {"mm": {"median_s": 0.04}}},
+        "paired": {
+            "mm": {
+                "replicate0": _ratio(0.9),
+                "replicate1": _ratio(1.3),
+                "replicate2": {**_ratio(1.1), "fraction_of_ceiling": {"median": 0.45}},
+            }
+        },
+    }
+    results = {"kernels": {"mm": kernel}}
+    run.add_peer_ratios(results, peers)
+    assert kernel["peer_ratio_simd128"] == 1.1
+    assert kernel["peer_ratio_simd128_iqr"] == pytest.approx([1.0, 1.2])
+    assert kernel["peer_ratio_simd128_replicates"] == [0.9, 1.3, 1.1]
+    assert kernel["fraction_of_ceiling_simd128"] == 0.45
+    # timed apart: the peers' 40 ms over our 50 ms final re-measurement
+    assert kernel["peer_ratio_simd128_separate"] == 0.8
+    assert kernel["fraction_of_ceiling_simd128_separate"] == 0.4
+
+
+def test_resnet18_ratio_comes_from_the_alternated_rounds() -> None:
+    results = {"resnet18_ms": {"ours": {"median": 80.0}}}
+    peers = {
+        "resnet18_ms": {"tfjs": {"median": 88.0}},
+        "paired": {
+            "resnet18": {
+                "ours": {
+                    **_ratio(1.2),
+                    "ours_s": {"median": 0.075, "q1": 0.07, "q3": 0.08, "n": 15},
+                }
+            }
+        },
+    }
+    run.add_resnet18_ratio(results, peers)
+    assert results["peer_ratio_resnet18"] == 1.2
+    assert results["peer_ratio_resnet18_separate"] == 1.1
+    assert results["resnet18_ms"]["ours_alternated"]["median"] == 75.0
