@@ -76,18 +76,25 @@ def _speed(record: Mapping[str, Any], which: str, gflops_unit: str = " GFLOPS") 
     return f"{_number(record.get(f'{which}_gflops'), 0)}{gflops_unit}"
 
 
+def _tuned_figures(record: Mapping[str, Any]) -> str:
+    """The best and the default, or the default alone when it was kept."""
+    iqr = record.get("best_iqr_pct")
+    spread = f" (IQR {iqr:.1f} %)" if iqr is not None else ""
+    if record.get("default_kept"):
+        return f"default kept {_speed(record, 'default')}{spread}, no tuned schedule beat it"
+    best, default = _speed(record, "best"), _speed(record, "default", gflops_unit="")
+    speedup = _number(record.get("speedup"), 0, "x")
+    return f"best {best}{spread} ({speedup} over the default {default})"
+
+
 def format_done(index: int, total: int, record: Mapping[str, Any]) -> str:
     """One line on a finished task, from its result record (see artifacts.results)."""
     numerics = "correct" if record.get("correct") else "WRONG or not verified"
     if record.get("mode") == "check":
         body = f"default schedule {_speed(record, 'default')}, {numerics}"
     else:
-        best, default = _speed(record, "best"), _speed(record, "default", gflops_unit="")
-        speedup = _number(record.get("speedup"), 0, "x")
-        iqr = record.get("best_iqr_pct")
-        spread = f" (IQR {iqr:.1f} %)" if iqr is not None else ""
         body = (
-            f"best {best}{spread} ({speedup} over the default {default}), {numerics}, "
+            f"{_tuned_figures(record)}, {numerics}, "
             f"{record.get('trials', 0)} trials, {record.get('errors', 0)} errors"
         )
     line = f"{task_prefix(index, total)}  Done: {body} | {record.get('wall_s', 0.0):.2f} s"
@@ -100,7 +107,10 @@ def format_done(index: int, total: int, record: Mapping[str, Any]) -> str:
     return line
 
 
-def _cell(key: str, value: Any) -> str:
+def _cell(key: str, record: Mapping[str, Any]) -> str:
+    value = record.get(key)
+    if key == "speedup" and record.get("default_kept"):
+        return "default kept"
     if value is None:
         return "-"
     if key == "speedup":
@@ -112,7 +122,7 @@ def _cell(key: str, value: Any) -> str:
 
 def format_summary(records: Iterable[Mapping[str, Any]]) -> list[str]:
     """The summary table: task, browser, default/best GFLOPS, speedup, trials, errors."""
-    rows = [[_cell(key, record.get(key)) for _, key in SUMMARY_COLUMNS] for record in records]
+    rows = [[_cell(key, record) for _, key in SUMMARY_COLUMNS] for record in records]
     headers = [title for title, _ in SUMMARY_COLUMNS]
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
 

@@ -6,7 +6,10 @@ The figures a result reports come from a final re-measurement, not from the sear
 of every run (also a resumed one) the default schedule, the best candidate and its runners-up
 are timed in one fresh session, interleaved over several rounds, and verified; `best_s` and
 `default_s` are the medians of those rounds and `*_spread` their spread. Search-time times stay
-in the trial journal (`trials.jsonl` beside the database).
+in the trial journal (`trials.jsonl` beside the database). When the default beats every verified
+tuned schedule, it is kept (`default_kept`, and the `best_*` figures are the default's). The
+fastest verified schedule is written to `final_choice.json` beside the database, for the model
+compile to apply (artifacts/final_choice.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +32,10 @@ from .artifacts.database import (
     WORKLOAD_FILE,
     database_dir,
     database_for_tuning,
+    workload_key,
     workload_records,
 )
+from .artifacts.final_choice import DEFAULT, FinalChoice, write_choice
 from .artifacts.trial_journal import TrialEntry, TrialJournal
 from .cross_engine import ForeignBest, foreign_bests
 from .kernels import wasm_target
@@ -176,7 +182,7 @@ class TuneResult:
     default_correct: bool
     default_error: str | None
     database_dir: Path
-    best_trace: str | None
+    best_trace: str | None  # the tuned schedule chosen; None when the default is kept
     phases_s: dict[str, float]
     wall_s: float
     trial_log: tuple[TrialEntry, ...] = ()
@@ -189,6 +195,8 @@ class TuneResult:
     batches: tuple[SearchBatch, ...] = ()
     warm_start: dict[str, Any] | None = None  # seeds and trials saved (WarmStart.summary)
     cross_engine: tuple[FinalFigure, ...] = ()  # other browsers' bests timed in this one
+    # the default beat every verified tuned finalist: `best_*` are the default's, speedup 1
+    default_kept: bool = False
 
     @property
     def best_gflops(self) -> float | None:
@@ -399,7 +407,8 @@ def tune(
     progress: Callable[[ProgressEvent], None] | None = None,
 ) -> TuneResult:
     """Search `options.trials` candidates (continuing the task's database), then re-measure the
-    default, the best and its runners-up side by side and verify them.
+    default, the best and its runners-up side by side, verify them and record the choice
+    (artifacts/final_choice.py).
 
     With `options.trials == 0` only the default schedule is built, re-measured and verified.
     """
@@ -512,10 +521,10 @@ def _tune(
         runner.close()
     own, cross = tuple(finals[: 1 + len(contenders)]), tuple(finals[1 + len(contenders) :])
     default, *tuned = own
-    verified = [f for f in tuned if f.verified and f.spread is not None]
-    best = min(verified, key=lambda f: f.spread.median) if verified else None  # type: ignore[union-attr]
-    if options.trials == 0:
-        best = default if default.verified else None
+    best, default_kept = (default if default.verified else None), False  # the check
+    if options.trials:
+        best, default_kept = pick_best(default, tuned)
+        record_choice(db_dir, task, default, best)
     errors = [entry.error for entry in state.entries if entry.outcome.failed and entry.error]
     outcomes: dict[str, int] = {}
     for entry in state.entries:
@@ -547,7 +556,40 @@ def _tune(
         batches=tuple(state.batches),
         warm_start=warm.summary(state.entries, task.flops) if warm else None,
         cross_engine=cross,
+        default_kept=default_kept,
     )
+
+
+def _final_median(figure: FinalFigure) -> float:
+    return figure.median_s if figure.median_s is not None else math.inf
+
+
+def pick_best(default: FinalFigure, tuned: list[FinalFigure]) -> tuple[FinalFigure | None, bool]:
+    """The best of a tuning's final figures and whether it is the default, kept because its
+    median is below every verified tuned one's (else the fastest verified tuned one, or None)."""
+    best = min((f for f in tuned if f.verified), key=_final_median, default=None)
+    if best is not None and default.verified and _final_median(default) < _final_median(best):
+        return default, True
+    return best, False
+
+
+def record_choice(
+    db_dir: Path, task: TuneTask, default: FinalFigure, best: FinalFigure | None
+) -> None:
+    """Write the chosen schedule, `best` (else the default, if verified: no tuned one is), to
+    the database's final choice; with nothing verified, the last decision stands."""
+    chosen = best or default
+    if not chosen.verified:
+        return
+    choice = FinalChoice(
+        workload=workload_key(task.mod),
+        chosen=DEFAULT if chosen is default else str(chosen.trace),
+        label=chosen.label,
+        default_s=default.median_s,
+        chosen_s=_final_median(chosen),
+        decided_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    write_choice(db_dir, choice)
 
 
 def _phase_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:

@@ -43,7 +43,8 @@ KEY_DIGITS = 12
 
 
 class DatabaseWarning(UserWarning):
-    """A database was repaired, or its lock is held by another writer."""
+    """A database was repaired, its lock is held by another writer, or its final choice
+    (final_choice.py) cannot be applied."""
 
 
 def workload_hash(mod: Any) -> int:

@@ -233,7 +233,7 @@ def _tasks_table(tasks: Sequence[Mapping[str, Any]]) -> str:
                 _num(t.get("default_gflops")),
                 _num(t.get("best_gflops")),
                 _num(t.get("best_iqr_pct"), 1, " %"),
-                _num(t.get("speedup"), 2, "x"),
+                "default kept" if t.get("default_kept") else _num(t.get("speedup"), 2, "x"),
                 t.get("trials", 0),
                 t.get("errors", 0),
                 f'<span class="{css}">{_esc(outcome)}</span>',
@@ -336,7 +336,8 @@ def render_html(report: Mapping[str, Any]) -> str:
     for model in models:
         parts.append(f'<p class="headline">{_esc(headline(model))}</p>')
     if tasks:
-        best = max(tasks, key=lambda t: t.get("speedup") or 0.0)
+        tuned = [t for t in tasks if not t.get("default_kept")]
+        best = max(tuned, key=lambda t: t.get("speedup") or 0.0, default={})
         if best.get("speedup"):
             parts.append(
                 f'<p class="headline">Largest speedup: {_esc(_label(best))} '

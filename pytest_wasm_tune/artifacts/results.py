@@ -47,6 +47,7 @@ def result_to_dict(
         "default_gflops": result.default_gflops,
         "best_gflops": result.best_gflops,
         "speedup": result.speedup,
+        "default_kept": result.default_kept,
         "trials": result.trials,
         "measured": result.measured,
         "errors": result.errors,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..artifacts.database import database_for_reading
+from ..artifacts.database import DatabaseWarning, database_for_reading, workload_key
+from ..artifacts.final_choice import FinalChoice, FinalChoiceError, read_choice
 from ..kernels import wasm_target
 from ..toolchain.link import KernelLinker
 from .tasks import prepare_for_tuning
@@ -35,15 +37,61 @@ def load_database(database_dirs: Sequence[Path] | None) -> Any:
     """A union of the JSON databases in `database_dirs` (an empty in-memory one for none).
 
     Each directory must hold `database_workload.json` and `database_tuning_record.json` (a
-    damaged tail is set aside first); for a workload present in several, the union picks the
-    fastest record.
+    damaged tail is set aside first). Where it also holds a final choice (final_choice.json),
+    its workload keeps only the chosen record, or none when the default was kept; otherwise, and
+    for a workload present in several, the fastest search-time record applies.
     """
     from tvm.s_tir import meta_schedule as ms
 
-    databases = [database_for_reading(Path(directory)) for directory in database_dirs or ()]
+    databases = [_chosen_database(Path(directory)) for directory in database_dirs or ()]
     if not databases:
         return ms.database.MemoryDatabase()
     return databases[0] if len(databases) == 1 else ms.database.UnionDatabase(*databases)
+
+
+def _chosen_database(directory: Path) -> Any:
+    """The directory's database as its final choice has it; as stored without one, or with one
+    that cannot be applied (then with a warning)."""
+    database = database_for_reading(directory)
+    try:
+        choice = read_choice(directory)
+    except FinalChoiceError as error:
+        warnings.warn(str(error), DatabaseWarning, stacklevel=3)
+        return database
+    if choice is None:
+        return database
+    chosen = _apply_choice(database, choice)
+    if chosen is None:
+        warnings.warn(
+            f"final choice of {directory} names a schedule its database does not hold (out of "
+            "date or edited); its fastest search-time record applies. Tune the task again to "
+            "decide anew",
+            DatabaseWarning,
+            stacklevel=3,
+        )
+        return database
+    return chosen
+
+
+def _apply_choice(database: Any, choice: FinalChoice) -> Any | None:
+    """An in-memory copy of `database` in which the choice's workload has only the chosen
+    record (none when the default was kept); None if the chosen record is not there."""
+    from tvm.s_tir import meta_schedule as ms
+
+    memory = ms.database.MemoryDatabase()
+    found = choice.default_kept
+    for record in database.get_all_tuning_records():
+        workload = memory.commit_workload(record.workload.mod)
+        if workload_key(record.workload.mod) == choice.workload:
+            if found or str(record.trace) != choice.chosen:
+                continue  # the workload keeps the chosen record alone (none: the default)
+            found = True
+        memory.commit_tuning_record(
+            ms.database.TuningRecord(
+                record.trace, workload, record.run_secs, record.target, record.args_info
+            )
+        )
+    return memory if found else None
 
 
 def bind(mod: Any, params: Mapping[str, np.ndarray] | None) -> Any:

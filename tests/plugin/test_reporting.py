@@ -47,6 +47,21 @@ def test_a_task_without_arithmetic_reports_times() -> None:
     )
 
 
+def test_a_kept_default_is_said_so_instead_of_a_speedup() -> None:
+    kept = {"task": "pool", "browser": "chromium", "mode": "tune", "correct": True, "trials": 8,
+            "errors": 0, "wall_s": 3.0, "default_gflops": 14.9, "best_gflops": 14.9,
+            "best_iqr_pct": 1.5, "speedup": 1.0, "default_kept": True}  # fmt: skip
+    lines: list[str] = []
+    LiveProgress(lines.append, total=1).start("pool", "chromium", 8).done(kept)
+    assert lines[-1] == (
+        "[Task 1/1]  Done: default kept 14.90 GFLOPS (IQR 1.5 %), no tuned schedule beat it,"
+        " correct, 8 trials, 0 errors | 3.00 s"
+    )
+    assert format_summary([kept])[2].split() == (
+        ["pool", "chromium", "14.90", "14.90", "1.50", "default", "kept", "8", "0"]
+    )
+
+
 def test_summary_table() -> None:
     records = [
         {"task": "mm[256]", "browser": "chromium", "default_gflops": 2.5, "best_gflops": 59.8,

@@ -7,8 +7,9 @@ from pathlib import Path
 from pytest_wasm_tune.__main__ import main
 from pytest_wasm_tune.artifacts.html_report import render_html
 from pytest_wasm_tune.artifacts.publish import publish, tasks_dir, with_peers
+from pytest_wasm_tune.artifacts.results import result_to_dict
 
-from .report_data import model_record, sample_report
+from .report_data import model_record, sample_report, tune_result
 
 
 def charts(page: str) -> dict[str, list[int]]:
@@ -56,6 +57,18 @@ def test_comparison_section_when_the_run_was_compared() -> None:
     page = render_html(report)
     assert "Against run 20261201T100000, failing above +5 % beyond both IQRs" in page
     assert '<span class="bad">REGRESSED</span>' in page and "<td>+20.0 %</td>" in page
+
+
+def test_a_kept_default_shows_in_the_table_and_never_heads_the_page() -> None:
+    kept = result_to_dict(
+        tune_result("matmul128", "chromium", 0.0008, default_kept=True), nodeid="n", mode="tune"
+    )
+    assert kept["default_kept"] is True
+    report = sample_report()
+    report["tasks"][0]["default_kept"] = True  # matmul128 in chromium, the largest speedup
+    page = render_html(report)
+    assert "<td>default kept</td>" in page
+    assert "Largest speedup: matmul128 · firefox 12.00x" in page
 
 
 def test_a_check_run_without_trials_still_renders() -> None:

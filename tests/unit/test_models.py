@@ -153,3 +153,111 @@ def test_trial_scales_share_half_equally_and_half_by_flops() -> None:
     assert trial_scales([_task("a", 0), _task("b", 0)]) == {"a": 1.0, "b": 1.0}
     with pytest.raises(ValueError, match="flops_part"):
         trial_scales(tasks, flops_part=1.5)
+
+
+def _double(n: int = 8) -> Any:
+    import tvm
+    from tvm import te
+
+    a = te.placeholder((n,), name="A")
+    b = te.compute((n,), lambda i: a[i] * 2.0, name="B")
+    return tvm.IRModule({"main": te.create_prim_func([a, b])})
+
+
+def _tuned_database(directory: Any) -> tuple[Any, list[str]]:
+    """A task database of `_double()` with three records, 1, 2 and 3 ms at search time (their
+    traces, in that order), and one record of another workload, `_double(16)`."""
+    import tvm
+    from tvm.s_tir import meta_schedule as ms
+
+    from pytest_wasm_tune.artifacts.database import database_for_tuning
+
+    mod, target, traces = _double(), tvm.target.Target("llvm"), []
+    with database_for_tuning(directory) as database:
+        workload = database.commit_workload(mod)
+        args = ms.arg_info.ArgInfo.from_prim_func(mod["main"])
+        for factors, secs in (([2, 4], 1e-3), ([4, 2], 2e-3), (None, 3e-3)):
+            sch = tvm.s_tir.Schedule(mod)
+            if factors:
+                sch.split(sch.get_loops(sch.get_sblock("B"))[0], factors)
+            record = ms.database.TuningRecord(sch.trace, workload, [secs], target, args)
+            database.commit_tuning_record(record)
+            traces.append(str(sch.trace))
+        other, sch = _double(16), tvm.s_tir.Schedule(_double(16))
+        sch.get_sblock("B")  # MetaSchedule's lookups skip a record with an empty trace
+        database.commit_tuning_record(
+            ms.database.TuningRecord(
+                sch.trace,
+                database.commit_workload(other),
+                [5e-3],
+                target,
+                ms.arg_info.ArgInfo.from_prim_func(other["main"]),
+            )
+        )
+    return target, traces
+
+
+def _choose(directory: Any, chosen: str) -> None:
+    from pytest_wasm_tune.artifacts.database import workload_key
+    from pytest_wasm_tune.artifacts.final_choice import FinalChoice, write_choice
+
+    write_choice(directory, FinalChoice(workload_key(_double()), chosen, "x", 3e-3, 2e-3, "now"))
+
+
+def _applied(database: Any, target: Any) -> tuple[Any, tuple[str, ...]]:
+    """The record the model compile would apply to `_double()`, and the functions it reports."""
+    from pytest_wasm_tune.models.compile import tuned_functions
+
+    record = database.query_tuning_record(_double(), target, "main")
+    return record, tuned_functions(_double(), database, target)
+
+
+def test_the_model_applies_the_finally_chosen_record(tmp_path: Any) -> None:
+    from pytest_wasm_tune.models.compile import load_database
+
+    target, traces = _tuned_database(tmp_path)
+    _choose(tmp_path, traces[1])  # the runner-up won the final re-measurement
+    record, functions = _applied(load_database([tmp_path]), target)
+    assert str(record.trace) == traces[1] and float(record.run_secs[0]) == pytest.approx(2e-3)
+    assert functions == ("main",)
+
+
+def test_a_kept_default_leaves_its_workload_without_a_record(tmp_path: Any) -> None:
+    from pytest_wasm_tune.artifacts.final_choice import DEFAULT
+    from pytest_wasm_tune.models.compile import load_database
+
+    target, _ = _tuned_database(tmp_path)
+    _choose(tmp_path, DEFAULT)
+    database = load_database([tmp_path])
+    assert _applied(database, target) == (None, ())
+    other = database.query_tuning_record(_double(16), target, "main")  # not the choice's
+    assert float(other.run_secs[0]) == pytest.approx(5e-3)
+
+
+def test_without_a_choice_the_fastest_search_time_record_applies(tmp_path: Any) -> None:
+    from pytest_wasm_tune.models.compile import load_database
+
+    target, traces = _tuned_database(tmp_path)
+    record, functions = _applied(load_database([tmp_path]), target)
+    assert str(record.trace) == traces[0] and functions == ("main",)
+
+
+@pytest.mark.parametrize(
+    ("write", "warning"),
+    [
+        (lambda d: _choose(d, "a trace no record has"), "does not hold"),
+        (lambda d: (d / "final_choice.json").write_text("{oops"), "cannot be read"),
+    ],
+    ids=["unknown-trace", "garbled"],
+)
+def test_a_choice_that_cannot_be_applied_falls_back_with_a_warning(
+    tmp_path: Any, write: Any, warning: str
+) -> None:
+    from pytest_wasm_tune.artifacts.database import DatabaseWarning
+    from pytest_wasm_tune.models.compile import load_database
+
+    target, traces = _tuned_database(tmp_path)
+    write(tmp_path)
+    with pytest.warns(DatabaseWarning, match=warning):
+        database = load_database([tmp_path])
+    assert str(_applied(database, target)[0].trace) == traces[0]
