@@ -358,7 +358,7 @@ def add_peer_ratios(results: dict[str, Any], peers: dict[str, Any] | None) -> No
 
 
 def add_paired_ratios(kernel: dict[str, Any], paired: dict[str, Any]) -> None:
-    """The alternated rounds' ratios of a kernel's replicates (labels replicate0, replicate1, ...)."""
+    """The alternated rounds' ratios of a kernel's replicates (replicate0, replicate1, ...)."""
     replicates = kernel["simd128"]["replicates"]
     labels = [f"replicate{index}" for index in range(len(replicates))]
     middle = labels[kernel["simd128"]["across_replicates"]["median_replicate"]]
