@@ -202,7 +202,7 @@ class Tuned:
 
     def labels(self) -> list[str]:
         """One symbol per replicate, in replicate order."""
-        return [f"replicate{index}" for index in range(len(self.runs))]
+        return [replicate_label(index) for index in range(len(self.runs))]
 
     def wasm(self, stack: LocalStack) -> bytes:
         """Every replicate's chosen schedule in one module, one symbol each (`labels`)."""
@@ -215,6 +215,11 @@ class Tuned:
             for label, result in zip(self.labels(), self.runs, strict=True)
         }
         return build_wasm(tvm.IRModule(functions), stack.linker).wasm
+
+
+def replicate_label(index: int) -> str:
+    """The symbol of a replicate's kernel in the alternated rounds."""
+    return f"replicate{index}"
 
 
 def chosen_schedule(result: TuneResult, task: TuneTask) -> Any:
@@ -360,7 +365,7 @@ def add_peer_ratios(results: dict[str, Any], peers: dict[str, Any] | None) -> No
 def add_paired_ratios(kernel: dict[str, Any], paired: dict[str, Any]) -> None:
     """The alternated rounds' ratios of a kernel's replicates (replicate0, replicate1, ...)."""
     replicates = kernel["simd128"]["replicates"]
-    labels = [f"replicate{index}" for index in range(len(replicates))]
+    labels = [replicate_label(index) for index in range(len(replicates))]
     middle = labels[kernel["simd128"]["across_replicates"]["median_replicate"]]
     if middle not in paired:
         return
