@@ -14,9 +14,13 @@ from pytest_wasm_tune.watchdog import start_time
 
 # A process that adopts a sleeper, a sleeper in a group of its own and a temp dir named by a
 # third sleeper's command line, prints their pids and the dir, then waits to be ended.
+# SIGHUP starts at its default: under `nohup` every child inherits it ignored, and then (rightly)
+# no handler is installed.
 OWNER = """
-import subprocess, sys, time
+import signal, subprocess, sys, time
 from pytest_wasm_tune import processes
+
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 plain = subprocess.Popen(["sleep", "300"])
 processes.adopt(plain.pid)
