@@ -736,9 +736,7 @@ def _measure(
             samples[(peer, name)].append(sample["perCallS"])
             if peer == "peak":
                 chains = int(name.removeprefix("peak_"))
-                peak_gflops.setdefault(chains, []).append(
-                    sample["flopsPerCall"] / sample["perCallS"] / 1e9
-                )
+                peak_gflops.setdefault(chains, []).append(_peak_gflops(sample))
         log(f"round {round_index + 1}/{rounds}: {_round_line(samples, ops, peak_gflops)}")
     busy = contention(
         measure_cpus,
@@ -777,8 +775,9 @@ def _paired(
 
     def peak() -> float:
         name = f"peak_{measured['ceiling']['best_chains']}"
-        sample = page.call("sample", "peak", name, timeout_s=SAMPLE_TIMEOUT_S, timed=True)
-        return sample["flopsPerCall"] / sample["perCallS"] / 1e9
+        return _peak_gflops(
+            page.call("sample", "peak", name, timeout_s=SAMPLE_TIMEOUT_S, timed=True)
+        )
 
     figures: dict[str, Any] = {}
     for op in ops:
@@ -806,6 +805,11 @@ def _paired(
             ratio = figures[op.name][label]["peer_ratio"]
             log(f"{op.name} {label}: peer / ours {ratio['median']} ({ratio['q1']}-{ratio['q3']})")
     return figures
+
+
+def _peak_gflops(sample: Mapping[str, Any]) -> float:
+    """GFLOPS of one sample of the ceiling kernel."""
+    return sample["flopsPerCall"] / sample["perCallS"] / 1e9
 
 
 def _check_resnet_flops(info: Mapping[str, Any]) -> None:

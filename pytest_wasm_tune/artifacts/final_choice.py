@@ -16,11 +16,11 @@ verified a schedule, so a resumed run decides again.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import DatabaseError
+from .report import atomic_write_text
 
 CHOICE_FILE = "final_choice.json"
 DEFAULT = "default"  # `chosen` when no tuned schedule beat the default
@@ -49,15 +49,8 @@ class FinalChoice:
 
 def write_choice(directory: Path, choice: FinalChoice) -> Path:
     """Replace `<directory>/final_choice.json` with `choice` in one step; the path written."""
-    path = directory / CHOICE_FILE
-    staged = path.with_name(f"{CHOICE_FILE}.writing")
-    with staged.open("w") as handle:
-        json.dump({"version": CHOICE_VERSION, **asdict(choice)}, handle, indent=1)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(staged, path)
-    return path
+    text = json.dumps({"version": CHOICE_VERSION, **asdict(choice)}, indent=1) + "\n"
+    return atomic_write_text(directory / CHOICE_FILE, text)
 
 
 def read_choice(directory: Path) -> FinalChoice | None:
