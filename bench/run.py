@@ -18,7 +18,8 @@ runners-up interleaved in one fresh session, with their spread), never search-ti
   tuned kernel, our ResNet-18) and the peers are timed in alternating rounds (bench/paired.py),
   so the host's drift over the run cancels out; the ratio is the median over rounds of
   (faster peer's time / ours) with its quartiles (`_iqr`), `_replicates` each replicate's
-  median. `_separate`: the peers' faster pass over our own final re-measurement, timed apart.
+  median; the headline replicate (`_replicate`) is the one with the median of those ratios.
+  `_separate`: the peers' faster pass over our own final re-measurement, timed apart.
 
 - overhead_per_trial_s: per search batch, (wall − time the kernels spent in timed repeats) /
   trials, over the batches of every SIMD128 kernel; median over them (≥ 4 batches), with a
@@ -330,10 +331,10 @@ def add_resnet18_ratio(results: dict[str, Any], peers: dict[str, Any] | None) ->
 def add_peer_ratios(results: dict[str, Any], peers: dict[str, Any] | None) -> None:
     """peer_ratio_* and fraction_of_ceiling for every kernel of ours.
 
-    SIMD128: from the rounds alternating ours and the peers (bench/paired.py), the median
-    replicate's median ratio and quartiles, every replicate's median ratio, and
-    `peer_ratio_simd128_separate` (the peers' faster pass over our final re-measurement).
-    Relaxed SIMD is not alternated: its ratio is the separate one.
+    SIMD128: from the rounds alternating ours and the peers (bench/paired.py), the median ratio
+    and quartiles of the replicate whose ratio is the replicates' median, every replicate's
+    median ratio, and `peer_ratio_simd128_separate` (the peers' faster pass over our final
+    re-measurement). Relaxed SIMD is not alternated: its ratio is the separate one.
     """
     ceiling = (peers or {}).get("ceiling_gflops")
     for name, kernel in results["kernels"].items():
@@ -363,18 +364,26 @@ def add_peer_ratios(results: dict[str, Any], peers: dict[str, Any] | None) -> No
 
 
 def add_paired_ratios(kernel: dict[str, Any], paired: dict[str, Any]) -> None:
-    """The alternated rounds' ratios of a kernel's replicates (replicate0, replicate1, ...)."""
+    """The alternated rounds' ratios of a kernel's replicates (replicate0, replicate1, ...).
+
+    The headline is the replicate whose ratio is the median of the replicates' ratios (the
+    lower one of an even count), so that it is the typical tuning's standing against the peers;
+    the median replicate by final GFLOPS stands in when a replicate went unpaired."""
     replicates = kernel["simd128"]["replicates"]
     labels = [replicate_label(index) for index in range(len(replicates))]
-    middle = labels[kernel["simd128"]["across_replicates"]["median_replicate"]]
+    ratios = {label: paired[label]["peer_ratio"]["median"] for label in labels if label in paired}
+    if len(ratios) == len(labels):
+        ordered = sorted(labels, key=lambda label: ratios[label])
+        middle = ordered[(len(ordered) - 1) // 2]
+    else:
+        middle = labels[kernel["simd128"]["across_replicates"]["median_replicate"]]
     if middle not in paired:
         return
     ratio = paired[middle]["peer_ratio"]
     kernel["peer_ratio_simd128"] = ratio["median"]
     kernel["peer_ratio_simd128_iqr"] = [ratio["q1"], ratio["q3"]]
-    kernel["peer_ratio_simd128_replicates"] = [
-        paired[label]["peer_ratio"]["median"] for label in labels if label in paired
-    ]
+    kernel["peer_ratio_simd128_replicate"] = labels.index(middle)
+    kernel["peer_ratio_simd128_replicates"] = list(ratios.values())
     if "fraction_of_ceiling" in paired[middle]:
         kernel["fraction_of_ceiling_simd128"] = paired[middle]["fraction_of_ceiling"]["median"]
 
