@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -31,6 +32,12 @@ def breakdown_per_trial(batches: Any) -> dict[str, float]:
     }
 
 
+def lower_median_index(values: Sequence[float]) -> int:
+    """Index of the median value (the lower one of an even count; ties by position)."""
+    order = sorted(range(len(values)), key=lambda index: (values[index], index))
+    return order[(len(order) - 1) // 2]
+
+
 def replicate_figures(summaries: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Across independent tunings (seeds) of one kernel: the median replicate's index and the
     range of their final GFLOPS. What the search finds differs far more between runs than one
@@ -39,7 +46,7 @@ def replicate_figures(summaries: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not tuned:
         return None
     ranked = sorted(tuned)
-    gflops, median_index = ranked[(len(ranked) - 1) // 2]
+    gflops, median_index = tuned[lower_median_index([g for g, _index in tuned])]
     return {
         "n": len(ranked),
         "seeds": [summaries[index]["seed"] for _g, index in tuned],

@@ -55,6 +55,7 @@ from figures import (
     breakdown_per_trial,
     combine_peer_passes,
     fastest_pass,
+    lower_median_index,
     replicate_figures,
     spread_figures,
 )
@@ -373,8 +374,7 @@ def add_paired_ratios(kernel: dict[str, Any], paired: dict[str, Any]) -> None:
     labels = [replicate_label(index) for index in range(len(replicates))]
     ratios = {label: paired[label]["peer_ratio"]["median"] for label in labels if label in paired}
     if len(ratios) == len(labels):
-        ordered = sorted(labels, key=lambda label: ratios[label])
-        middle = ordered[(len(ordered) - 1) // 2]
+        middle = labels[lower_median_index([ratios[label] for label in labels])]
     else:
         middle = labels[kernel["simd128"]["across_replicates"]["median_replicate"]]
     if middle not in paired:
