@@ -4,7 +4,9 @@
         [--kernels matmul512,conv3x3_64x56] [--trials 128] [--replicates 3]
 
 Each kernel is tuned `--replicates` times (seeds 0, 1, ...) with the baseline settings and with
-every variant, interleaved seed by seed so that drift over the run touches all alike. Figures
+every variant, interleaved seed by seed so that drift over the run touches all alike. The
+kernels of one seed and setting share a databases directory, in `--kernels` order, so that
+`sibling_seeds` finds the kernels tuned before. Figures
 are final re-measurements (SIMD128, local headless Chromium); per setting the median replicate's
 GFLOPS, the range over replicates and the wall time, each also as a ratio to the baseline.
 """
@@ -120,7 +122,7 @@ def main() -> int:
                 for index, (setting, changes) in enumerate(settings.items()):
                     options = TuneOptions(trials=args.trials, seed=seed, fresh=True, **changes)
                     log(f"{name} seed {seed}: {setting}")
-                    work = Path(tmp) / f"{name}-{seed}-{index}"
+                    work = Path(tmp) / f"setting{index}-seed{seed}"  # siblings: earlier kernels
                     result = tune(task, stack.workbench, work, options)
                     runs[setting].append(
                         {
@@ -130,6 +132,7 @@ def main() -> int:
                             "trials": result.trials,
                             "batches": len(result.batches),
                             "per_trial_s": per_trial(result.batches),
+                            "siblings": result.siblings,
                         }
                     )
                     log(f"  {runs[setting][-1]}")

@@ -27,6 +27,7 @@ DEFAULT_TRIALS = 64
 MAX_TRIALS = 100_000
 MAX_TIMEOUT_S = 24 * 3600.0
 MAX_PERCENT = 1000.0
+MAX_SEEDS = 1024
 BROWSER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 HOST_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
 HOST_NAME = re.compile(rf"{HOST_LABEL}(\.{HOST_LABEL})*")
@@ -170,6 +171,17 @@ SETTINGS: tuple[Setting, ...] = (
         "workload seed each search; they are re-measured here first.",
         "DIR",
     ),
+    Setting(
+        "sibling_seeds",
+        "--wasm-tune-sibling-seeds",
+        "wasm_tune_sibling_seeds",
+        "WASM_TUNE_SIBLING_SEEDS",
+        f"{defaults.SIBLING_SEEDS}",
+        "Schedules of sibling tasks (the same operator at another shape or with another "
+        "epilogue, tuned into the same artifacts) that a task's first search measures first; "
+        "0 turns it off.",
+        "N",
+    ),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -256,6 +268,7 @@ class WasmTuneConfig:
     compare: str | None = None  # run id, report path or "last" (artifacts/history.py)
     compare_fail_pct: float | None = None
     warm_start_dir: Path | None = None
+    sibling_seeds: int = defaults.SIBLING_SEEDS
 
     @property
     def mode(self) -> str:
@@ -285,6 +298,7 @@ class WasmTuneConfig:
             "compare": self.compare,
             "compare_fail_pct": self.compare_fail_pct,
             "warm_start_dir": str(self.warm_start_dir) if self.warm_start_dir else None,
+            "sibling_seeds": self.sibling_seeds,
         }
 
 
@@ -319,6 +333,19 @@ def parse_trials(text: str) -> int:
             f"Fix: {{example:{DEFAULT_TRIALS}}}"
         )
     return trials
+
+
+def parse_seed_count(text: str) -> int:
+    try:
+        count = int(text.strip())
+    except ValueError:
+        count = -1
+    if not 0 <= count <= MAX_SEEDS:
+        raise ValueError(
+            f"expected a whole number of seeds from 0 (off) to {MAX_SEEDS}, got {text!r}. "
+            "Fix: {example:8}"
+        )
+    return count
 
 
 def parse_timeout(text: str) -> float:
@@ -591,4 +618,5 @@ def resolve_config(
         compare=_run_spec(compare_text, compare_source),
         compare_fail_pct=value("compare_fail", parse_percent) if fail_text else None,
         warm_start_dir=warm_dir.absolute() if warm_dir is not None else None,
+        sibling_seeds=value("sibling_seeds", parse_seed_count),
     )

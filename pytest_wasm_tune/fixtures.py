@@ -159,6 +159,7 @@ class TaskTuner:
             fresh=config.fresh,
             search_threads=search_threads(workers),  # each xdist worker: its share of the CPUs
             warm_start_dir=config.warm_start_dir if config.enabled else None,
+            sibling_seeds=config.sibling_seeds,
         )
         work_dir = config.databases_dir if config.enabled else self._scratch()
         live = None

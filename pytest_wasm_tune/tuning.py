@@ -20,7 +20,7 @@ import os
 import re
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,10 +47,11 @@ from .measure.phases import PhaseTimes
 from .measure.runner import BrowserRunner, Device, MeasureConfig
 from .measure.staging import StagingDirectory
 from .measure.verify import HostReference
+from .siblings import SiblingSeed, sibling_seeds
 from .stats import Spread
 from .toolchain.link import KernelLinker
 from .tvm_import import import_tensor_intrinsics
-from .warm_start import WarmStart
+from .warm_start import WarmStart, seeded_search
 
 ERROR_RUN_SECS = 1e10  # what MetaSchedule records for failed candidates
 
@@ -127,12 +128,18 @@ class TuneOptions:
     pipeline: bool = False
     # the search never overlaps timed repeats (MetaSchedule waits for a batch's results)
     search_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # the evolutionary search's population and mutation rounds per batch: its cost per batch
+    # grows with both, and on the convs it is the largest part of the overhead per trial
+    search_population: int = defaults.SEARCH_POPULATION
+    genetic_iters: int = defaults.GENETIC_ITERS
     final_rounds: int = defaults.FINAL_ROUNDS
     finalists: int = defaults.FINALISTS  # best candidates re-measured beside the default
     warm_start_dir: Path | None = None  # seed the search from this artifacts dir (warm_start.py)
     warm_start_seeds: int = defaults.WARM_START_SEEDS
     # re-measure the other browsers' best schedules of the task beside this one's (cross_engine)
     cross_engine: bool = True
+    # a task's first search starts from this many schedules of its siblings (siblings.py)
+    sibling_seeds: int = defaults.SIBLING_SEEDS
 
 
 @dataclass(frozen=True)
@@ -194,6 +201,7 @@ class TuneResult:
     search_phases_s: dict[str, float] = field(default_factory=dict)  # phases of the search only
     batches: tuple[SearchBatch, ...] = ()
     warm_start: dict[str, Any] | None = None  # seeds and trials saved (WarmStart.summary)
+    siblings: dict[str, Any] | None = None  # sibling seeds planted (siblings_summary)
     cross_engine: tuple[FinalFigure, ...] = ()  # other browsers' bests timed in this one
     # the default beat every verified tuned finalist: `best_*` are the default's, speedup 1
     default_kept: bool = False
@@ -220,6 +228,33 @@ def database_paths(work_dir: Path, task: TuneTask, name: str) -> tuple[Path, Pat
 
 def _run_secs(record: Any) -> list[float]:
     return [float(getattr(s, "value", s)) for s in record.run_secs]
+
+
+def evolutionary_search(options: TuneOptions) -> Any:
+    """MetaSchedule's evolutionary search with the options' population and mutation rounds."""
+    from tvm.s_tir.meta_schedule.search_strategy import EvolutionarySearch
+
+    return EvolutionarySearch(
+        population_size=options.search_population, genetic_num_iters=options.genetic_iters
+    )
+
+
+def siblings_summary(
+    planted: list[SiblingSeed], entries: Sequence[TrialEntry], flops: float
+) -> dict[str, Any]:
+    """The sibling seeds planted, where from, and the fastest of them as the search timed it."""
+    keys = {seed.key for seed in planted}
+    medians = [
+        statistics.median(entry.times_s)
+        for entry in entries
+        if entry.key in keys and entry.outcome is Outcome.MEASURED and entry.times_s
+    ]
+    return {
+        "seeds": len(planted),
+        "sources": sorted({seed.source.parent.name for seed in planted}),
+        "measured": len(medians),
+        "best_seed_search_gflops": round(flops / min(medians) / 1e9, 2) if medians else None,
+    }
 
 
 def _quiet_meta_schedule_logging() -> None:
@@ -465,6 +500,7 @@ def _tune(
     if pipelined:
         builder.on_staged = runner.prefetch
     search_phases: dict[str, float] = {}
+    planted: list[SiblingSeed] = []
     warm_dir = options.warm_start_dir
     warm = WarmStart(warm_dir, options.warm_start_seeds) if warm_dir is not None else None
     try:
@@ -482,9 +518,21 @@ def _tune(
             if remaining == 0:
                 break
             known = len(state.recorded)
-            strategy = "evolutionary"
+            seeds: list[Any] = []
             if warm is not None:
-                strategy = warm.strategy(task.mod, db_dir, state.recorded, remaining)
+                seeds = warm.candidates(task.mod, db_dir, state.recorded, remaining)
+            if not state.recorded and options.sibling_seeds:  # a task's first search
+                with phases.timed("siblings"):
+                    planted = sibling_seeds(
+                        task.mod,
+                        target,
+                        db_dir,
+                        min(options.sibling_seeds, remaining - len(seeds)),
+                        exclude=frozenset(candidate_key(seed.sch.mod) for seed in seeds),
+                    )
+                seeds += [seed.candidate for seed in planted]
+            search = evolutionary_search(options)
+            strategy = seeded_search(seeds, search) if seeds else search
             _quiet_meta_schedule_logging()
             with phases.timed("search"):
                 ms.tune_tir(
@@ -555,6 +603,7 @@ def _tune(
         search_phases_s=search_phases,
         batches=tuple(state.batches),
         warm_start=warm.summary(state.entries, task.flops) if warm else None,
+        siblings=siblings_summary(planted, state.entries, task.flops) if planted else None,
         cross_engine=cross,
         default_kept=default_kept,
     )

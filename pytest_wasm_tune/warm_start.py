@@ -8,7 +8,7 @@ MetaSchedule's evolutionary search finds them among the database's best records 
 its initial population from them.
 
     warm = WarmStart(Path("other-run/wasm-tune-artifacts"), count=8)
-    strategy = warm.strategy(task.mod, db_dir, recorded, remaining)   # for ms.tune_tir
+    strategy = warm.strategy(task.mod, db_dir, recorded, remaining, EvolutionarySearch())
     summary = warm.summary(trial_log, task.flops)                     # for the report
 """
 
@@ -114,17 +114,17 @@ def measured_records(directory: Path, mod: Any) -> Iterator[Seed]:
             yield Seed(record, key, median, directory)
 
 
-def seeded_search(seeds: Sequence[Any]) -> Any:
-    """An EvolutionarySearch whose first batch is the `seeds` (MeasureCandidates); they count
-    against the trial budget like any candidate."""
+def seeded_search(seeds: Sequence[Any], inner: Any) -> Any:
+    """The search strategy `inner` (an EvolutionarySearch) with the `seeds` (MeasureCandidates)
+    as its first batch; they count against the trial budget like any candidate."""
     from tvm.ir.utils import derived_object
-    from tvm.s_tir.meta_schedule.search_strategy import EvolutionarySearch, PySearchStrategy
+    from tvm.s_tir.meta_schedule.search_strategy import PySearchStrategy
 
     @derived_object
     class SeededSearch(PySearchStrategy):
-        def __init__(self, seeds: Sequence[Any], inner: Any = None) -> None:
+        def __init__(self, seeds: Sequence[Any], inner: Any) -> None:
             self.seeds = list(seeds)
-            self.inner = inner if inner is not None else EvolutionarySearch()
+            self.inner = inner
             self.first: list[Any] | None = None
             self.measuring_seeds = False
 
@@ -162,7 +162,7 @@ def seeded_search(seeds: Sequence[Any]) -> Any:
         def clone(self) -> Any:
             return SeededSearch(self.seeds, self.inner.clone())
 
-    return SeededSearch(seeds)
+    return SeededSearch(seeds, inner)
 
 
 def _curve_fields(entry: TrialEntry) -> dict[str, Any]:
@@ -181,15 +181,15 @@ class WarmStart:
     count: int
     planted: list[Seed] = field(default_factory=list)
 
-    def strategy(self, mod: Any, own_dir: Path, recorded: Collection[int], remaining: int) -> Any:
-        """The search strategy for ms.tune_tir: seeded until `count` seeds are planted, then
-        the stock evolutionary search."""
+    def candidates(
+        self, mod: Any, own_dir: Path, recorded: Collection[int], remaining: int
+    ) -> list[Any]:
+        """The seeds (MeasureCandidates) for the next search's first batch, until `count` are
+        planted (`seeded_search`)."""
         left = min(self.count - len(self.planted), remaining)
         seeds = find_seeds(self.directory, mod, own_dir, recorded, left) if left > 0 else []
         self.planted.extend(seeds)
-        if not seeds:
-            return "evolutionary"
-        return seeded_search([seed.record.as_measure_candidate() for seed in seeds])
+        return [seed.record.as_measure_candidate() for seed in seeds]
 
     def summary(self, trial_log: Sequence[TrialEntry], flops: float) -> dict[str, Any]:
         """The seeds, and the trials this run took to reach 90 % of the best of the seeds'

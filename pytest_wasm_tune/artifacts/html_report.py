@@ -295,6 +295,30 @@ def _warm_starts(tasks: Sequence[Mapping[str, Any]]) -> str:
     return "<h2>Warm start</h2>" + note + _table(header, rows)
 
 
+def _sibling_seeds(tasks: Sequence[Mapping[str, Any]]) -> str:
+    rows = [
+        (
+            _esc(t["task"]),
+            _esc(t["browser"]),
+            t["siblings"].get("seeds", 0),
+            t["siblings"].get("measured", 0),
+            _num(t["siblings"].get("best_seed_search_gflops")),
+            _num(t.get("best_gflops")),
+            _esc(", ".join(t["siblings"].get("sources") or ())),
+        )
+        for t in tasks
+        if t.get("siblings")
+    ]
+    if not rows:
+        return ""
+    header = ("task", "browser", "seeds", "measured", "best seed GFLOPS", "final GFLOPS", "from")
+    note = (
+        "<p>Schedules of sibling tasks replayed on the task and measured in its first batch; "
+        "the best seed's figure is search-time, the final one re-measured.</p>"
+    )
+    return "<h2>Sibling seeds</h2>" + note + _table(header, rows)
+
+
 def _environment(report: Mapping[str, Any]) -> str:
     env = report.get("environment") or {}
     cpu = env.get("cpu") or {}
@@ -348,6 +372,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     if report.get("comparison"):
         parts += ["<h2>Against an earlier run</h2>", _comparison(report["comparison"])]
     parts.append(_warm_starts(tasks))
+    parts.append(_sibling_seeds(tasks))
     overview = [default_vs_tuned(charts, tasks), per_browser(charts, tasks)]
     overview += [model_latency(charts, model) for model in models]
     parts += ["<h2>Overview</h2>", *filter(None, overview)]

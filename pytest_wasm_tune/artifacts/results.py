@@ -65,6 +65,7 @@ def result_to_dict(
         "wall_s": result.wall_s,
         "trial_log": [_trial(log) for log in result.trial_log],
         "warm_start": result.warm_start,
+        "siblings": result.siblings,
         "database_name": result.database_dir.name,
         "cross_engine": {
             source_of(figure.label): _cross(figure, result.flops) for figure in result.cross_engine

@@ -1,6 +1,7 @@
 """MetaSchedule tuning end to end in headless Chromium, with persistence, resume and a warm
 start from an earlier run's databases (its seeds re-measured here before they are committed)."""
 
+import shutil
 import statistics
 from pathlib import Path
 
@@ -12,11 +13,12 @@ from pytest_wasm_tune.artifacts.html_report import render_html
 from pytest_wasm_tune.artifacts.report import RunRecorder
 from pytest_wasm_tune.artifacts.results import result_to_dict
 from pytest_wasm_tune.artifacts.trial_journal import TrialJournal
-from pytest_wasm_tune.kernels import build_wasm
+from pytest_wasm_tune.kernels import build_wasm, wasm_target
 from pytest_wasm_tune.local_stack import LocalStack
 from pytest_wasm_tune.main_job import matmul_prim_func
 from pytest_wasm_tune.measure.builder import candidate_key
 from pytest_wasm_tune.measure.outcome import Outcome
+from pytest_wasm_tune.siblings import sibling_seeds
 from pytest_wasm_tune.tuning import (
     ProgressEvent,
     TuneOptions,
@@ -173,3 +175,30 @@ def test_warm_start_measures_the_best_seeds_here_first_and_saves_trials(
     assert page.count('data-chart="curve"') == 2 and "Warm start" in page
     measured = sum(1 for e in warm.trial_log if e.outcome is Outcome.MEASURED)
     assert f'data-chart="curve" data-points="{measured}"' in page
+
+
+def test_sibling_seeds_start_another_size_from_the_tuned_ones_schedules(
+    local_stack: LocalStack,
+    cold_run: tuple[Path, TuneResult, list[ProgressEvent]],
+    tmp_path: Path,
+) -> None:
+    cold_dir, cold, _ = cold_run
+    work_dir = tmp_path / "databases"
+    shutil.copytree(cold_dir, work_dir)
+    task = TuneTask.from_prim_func(matmul_prim_func(96), "matmul96")
+    db_dir, _, _ = database_paths(work_dir, task, "chromium")
+    expected = sibling_seeds(task.mod, wasm_target(), db_dir, SEEDS)
+    assert {seed.source for seed in expected} == {
+        work_dir / cold.database_dir.relative_to(cold_dir)
+    }
+
+    options = TuneOptions(trials=8, trials_per_iter=8, seed=3, sibling_seeds=SEEDS)
+    result = tune(task, local_stack.workbench, work_dir, options)
+
+    # the first batch measured the matmul128's fastest schedules, refitted to 96, here
+    assert result.siblings is not None and result.siblings["seeds"] == SEEDS
+    assert result.siblings["sources"] == [cold.database_dir.parent.name]
+    assert {e.key for e in result.trial_log[:SEEDS]} == {seed.key for seed in expected}
+    assert result.siblings["measured"] == SEEDS and result.siblings["best_seed_search_gflops"]
+    assert len({e.key for e in result.trial_log}) == result.trials == 8 and result.correct
+    assert len(_stock_records(work_dir, task)) == 8

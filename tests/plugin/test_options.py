@@ -6,6 +6,7 @@ import re
 import pytest
 
 from pytest_wasm_tune.config import SETTINGS
+from pytest_wasm_tune.defaults import SIBLING_SEEDS
 
 pytest_plugins = ["pytester"]
 
@@ -90,6 +91,7 @@ def test_defaults(pytester: pytest.Pytester) -> None:
         "compare": None,
         "compare_fail_pct": None,
         "warm_start_dir": None,
+        "sibling_seeds": SIBLING_SEEDS,
     }
 
 

@@ -99,7 +99,17 @@ def sample_report() -> dict[str, Any]:
     results = [
         tune_result("matmul128", "chromium", 0.0008, warm_start=warm_summary()),
         tune_result("matmul128", "firefox", 0.0011),
-        tune_result("conv", "chromium", 0.0020),
+        tune_result(
+            "conv",
+            "chromium",
+            0.0020,
+            siblings={
+                "seeds": 3,
+                "sources": ["conv_56-0123456789ab"],
+                "measured": 3,
+                "best_seed_search_gflops": 41.25,
+            },
+        ),
     ]
     for result in results:
         nodeid = f"tasks/test_x.py::test_{result.task}[{result.browser}]"

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_wasm_tune import defaults as defaults_module
 from pytest_wasm_tune.config import (
     SETTINGS,
     ConfigError,
@@ -238,6 +239,14 @@ def test_bad_compare_and_warm_start_values_say_how_to_fix_them(tmp_path: Path) -
         resolve({"compare": "last"}, env={"WASM_TUNE_COMPARE_FAIL": "-3"})
     with pytest.raises(ConfigError, match=r"--wasm-tune-warm-start: .*missing is not a directory"):
         resolve({"warm_start": "missing"}, cwd=tmp_path)
+
+
+def test_sibling_seeds_option(tmp_path: Path) -> None:
+    assert resolve().sibling_seeds == defaults_module.SIBLING_SEEDS
+    assert resolve({"sibling_seeds": "0"}).sibling_seeds == 0
+    assert resolve(env={"WASM_TUNE_SIBLING_SEEDS": "12"}).sibling_seeds == 12
+    with pytest.raises(ConfigError, match=r"wasm_tune_sibling_seeds: .*from 0 \(off\).*'-2'.*= 8"):
+        resolve(ini={"wasm_tune_sibling_seeds": "-2"}, cwd=tmp_path)
 
 
 def test_scaled_trials_rounds_and_keeps_at_least_one() -> None:

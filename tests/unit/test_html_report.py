@@ -42,6 +42,9 @@ def test_every_chart_of_a_run_with_its_data_points() -> None:
     assert "AMD EPYC 9B14 (family 25, model 17), 2 CPUs" in page and "chromium 156.0" in page
     assert "<h2>Warm start</h2>" in page and "<td>26</td>" in page  # trials saved
     assert "cold run (warm start&#x27;s source)" in page or "cold run" in page
+    siblings = page[page.index("<h2>Sibling seeds</h2>") :]
+    assert "<td>conv</td><td>chromium</td><td>3</td><td>3</td><td>41.25</td>" in siblings
+    assert "conv_56-0123456789ab" in siblings
     # self-contained: nothing to fetch
     assert not re.search(r'(src|href)="(https?:)?//', page) and "<script" not in page
 
