@@ -82,7 +82,7 @@ CHECK_ROUNDS = 3
 FINALISTS = 3  # best + 2 runners-up
 SEARCH_ROUNDS = 3  # searches per run while earlier runs' candidates use up the budget
 # MetaSchedule's evolutionary search: candidates bred per batch, and rounds of mutation
-SEARCH_POPULATION = 512
+SEARCH_POPULATION = 128  # MetaSchedule: 512; bench/levers.py: same GFLOPS, -0.1 s per trial
 GENETIC_ITERS = 4
 WARM_START_SEEDS = 8  # best records of another run measured first (warm_start.py)
 SIBLING_SEEDS = 0  # schedules of sibling tasks a task's first search starts from (siblings.py)
