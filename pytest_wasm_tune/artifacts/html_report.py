@@ -285,14 +285,12 @@ def _warm_starts(tasks: Sequence[Mapping[str, Any]]) -> str:
                 saved.get("saved", "-") if saved else "-",
             )
         )
-    if not rows:
-        return ""
     header = ("task", "browser", "seeds", "target GFLOPS", "cold trials", "warm trials", "saved")
     note = (
-        "<p>Trials to reach 90 % of the best search-time GFLOPS of the seeds' source run "
-        "(cold) against this run (warm, seeds measured here first).</p>"
+        "Trials to reach 90 % of the best search-time GFLOPS of the seeds' source run "
+        "(cold) against this run (warm, seeds measured here first)."
     )
-    return "<h2>Warm start</h2>" + note + _table(header, rows)
+    return _section("Warm start", note, header, rows)
 
 
 def _sibling_seeds(tasks: Sequence[Mapping[str, Any]]) -> str:
@@ -309,14 +307,19 @@ def _sibling_seeds(tasks: Sequence[Mapping[str, Any]]) -> str:
         for t in tasks
         if t.get("siblings")
     ]
-    if not rows:
-        return ""
     header = ("task", "browser", "seeds", "measured", "best seed GFLOPS", "final GFLOPS", "from")
     note = (
-        "<p>Schedules of sibling tasks replayed on the task and measured in its first batch; "
-        "the best seed's figure is search-time, the final one re-measured.</p>"
+        "Schedules of sibling tasks replayed on the task and measured in its first batch; "
+        "the best seed's figure is search-time, the final one re-measured."
     )
-    return "<h2>Sibling seeds</h2>" + note + _table(header, rows)
+    return _section("Sibling seeds", note, header, rows)
+
+
+def _section(title: str, note: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A titled table with a note above it; nothing without rows."""
+    if not rows:
+        return ""
+    return f"<h2>{_esc(title)}</h2><p>{_esc(note)}</p>" + _table(header, rows)
 
 
 def _environment(report: Mapping[str, Any]) -> str:
