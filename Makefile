@@ -62,10 +62,11 @@ runtime: $(STAMPS)/venv $(STAMPS)/web
 # Chromium (relaxed SIMD: Chromium runs fused multiply-adds), then compile ResNet-18 with the
 # tuned databases. 9.5-14 min on 2 cores at 32 trials per task (one slow-compiling candidate
 # took 4.5 min once), so the default is 24: 12.5 min on a 2-core Zen 5 guest (README).
+# Each task's first batch measures its siblings' best schedules (README: sibling seeds).
 TUNE_TRIALS ?= 24
 tune: setup
 	$(PY) -m pytest tasks -p no:cacheprovider --wasm-tune --wasm-tune-trials $(TUNE_TRIALS) \
-	  --wasm-tune-relaxed-simd \
+	  --wasm-tune-relaxed-simd --wasm-tune-sibling-seeds 8 \
 	  --junitxml=wasm-tune-artifacts/junit.xml -o junit_family=xunit1
 	@echo "artifacts: $(CURDIR)/wasm-tune-artifacts (report.json, databases/, resnet-18.wasm)"
 
