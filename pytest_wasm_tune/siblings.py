@@ -25,7 +25,7 @@ from typing import Any
 
 from .artifacts.database import RECORDS_FILE, DatabaseWarning, workload_key
 from .measure.builder import candidate_key
-from .warm_start import ERROR_RUN_SECS, _read_copy
+from .warm_start import ERROR_RUN_SECS, read_database_copy
 
 PER_SIBLING = 4  # a sibling's fastest records tried, before the next-fastest of each sibling
 
@@ -106,7 +106,7 @@ def _fastest_records(directory: Path, count: int) -> list[tuple[float, Any]]:
     """The `count` fastest measured records of one database, (median seconds, record)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DatabaseWarning)
-        database = _read_copy(directory)
+        database = read_database_copy(directory)
     timed = []
     for record in database.get_all_tuning_records():
         secs = [float(getattr(s, "value", s)) for s in record.run_secs or ()]

@@ -8,7 +8,8 @@ MetaSchedule's evolutionary search finds them among the database's best records 
 its initial population from them.
 
     warm = WarmStart(Path("other-run/wasm-tune-artifacts"), count=8)
-    strategy = warm.strategy(task.mod, db_dir, recorded, remaining, EvolutionarySearch())
+    seeds = warm.candidates(task.mod, db_dir, recorded, remaining)
+    strategy = seeded_search(seeds, EvolutionarySearch())             # for ms.tune_tir
     summary = warm.summary(trial_log, task.flops)                     # for the report
 """
 
@@ -63,7 +64,7 @@ def source_databases(warm_dir: Path, mod: Any, own_dir: Path) -> list[Path]:
     return sorted(found)
 
 
-def _read_copy(directory: Path) -> Any:
+def read_database_copy(directory: Path) -> Any:
     """The directory's JSONDatabase from a repaired copy: no lock is taken, so reading a
     database another process is tuning into neither waits for it nor disturbs it."""
     from tvm.s_tir import meta_schedule as ms
@@ -103,7 +104,7 @@ def measured_records(directory: Path, mod: Any) -> Iterator[Seed]:
     key (its trace applied, then hashed) is computed only when the caller gets that far."""
     outcomes = {e.key: e.outcome for e in TrialJournal(directory).read()}
     timed = []
-    for record in workload_records(_read_copy(directory), mod):
+    for record in workload_records(read_database_copy(directory), mod):
         secs = [float(getattr(s, "value", s)) for s in record.run_secs or ()]
         if secs and secs != [ERROR_RUN_SECS]:
             timed.append((statistics.median(secs), record))
