@@ -15,17 +15,15 @@ trusted from the sibling but a starting point.
 from __future__ import annotations
 
 import math
-import statistics
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import zip_longest
+from itertools import islice, zip_longest
 from pathlib import Path
 from typing import Any
 
-from .artifacts.database import RECORDS_FILE, DatabaseWarning, workload_key
+from .artifacts.database import RECORDS_FILE, workload_key
 from .measure.builder import candidate_key
-from .warm_start import ERROR_RUN_SECS, read_database_copy
+from .warm_start import measured_records
 
 PER_SIBLING = 4  # a sibling's fastest records tried, before the next-fastest of each sibling
 
@@ -102,20 +100,6 @@ def _sibling_databases(mod: Any, own_dir: Path) -> list[Path]:
     )
 
 
-def _fastest_records(directory: Path, count: int) -> list[tuple[float, Any]]:
-    """The `count` fastest measured records of one database, (median seconds, record)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DatabaseWarning)
-        database = read_database_copy(directory)
-    timed = []
-    for record in database.get_all_tuning_records():
-        secs = [float(getattr(s, "value", s)) for s in record.run_secs or ()]
-        if secs and secs != [ERROR_RUN_SECS]:
-            timed.append((statistics.median(secs), record))
-    timed.sort(key=lambda pair: pair[0])
-    return timed[:count]
-
-
 def _postprocs(mod: Any, target: Any) -> list[Any]:
     """The postprocessors MetaSchedule applies to this task's candidates."""
     from tvm.s_tir import meta_schedule as ms
@@ -152,12 +136,14 @@ def sibling_seeds(
     per_source: list[list[SiblingSeed]] = []
     for directory in _sibling_databases(mod, own_dir):
         seeds = []
-        for rank, (median, record) in enumerate(_fastest_records(directory, PER_SIBLING)):
-            replayed = replay(record.trace, mod, postprocs)
+        fastest = islice(measured_records(directory, None), PER_SIBLING)
+        for rank, found in enumerate(fastest):
+            replayed = replay(found.record.trace, mod, postprocs)
             if replayed is None:
                 continue  # does not fit this task (another operator, a rejected split)
             sch, distance = replayed
             candidate = MeasureCandidate(sch, ArgInfo.from_entry_func(sch.mod, True))
+            median = found.source_median_s
             key = candidate_key(sch.mod)
             seeds.append(SiblingSeed(candidate, key, directory, rank, median, distance))
         per_source.append(seeds)

@@ -64,7 +64,7 @@ def source_databases(warm_dir: Path, mod: Any, own_dir: Path) -> list[Path]:
     return sorted(found)
 
 
-def read_database_copy(directory: Path) -> Any:
+def _read_copy(directory: Path) -> Any:
     """The directory's JSONDatabase from a repaired copy: no lock is taken, so reading a
     database another process is tuning into neither waits for it nor disturbs it."""
     from tvm.s_tir import meta_schedule as ms
@@ -98,13 +98,16 @@ def find_seeds(
     return sorted(best.values(), key=lambda seed: seed.source_median_s)[:count]
 
 
-def measured_records(directory: Path, mod: Any) -> Iterator[Seed]:
-    """The fully measured records of `mod` in one database (read from a copy: no lock), fastest
-    first, with their median there; failed and abandoned candidates are left out. A record's
-    key (its trace applied, then hashed) is computed only when the caller gets that far."""
+def measured_records(directory: Path, mod: Any | None) -> Iterator[Seed]:
+    """The fully measured records of `mod` (None: of every workload) in one database (read
+    from a copy: no lock), fastest first, with their median there; failed and abandoned
+    candidates are left out. A record's key (its trace applied, then hashed) is computed only
+    when the caller gets that far."""
     outcomes = {e.key: e.outcome for e in TrialJournal(directory).read()}
+    database = _read_copy(directory)
+    records = database.get_all_tuning_records() if mod is None else workload_records(database, mod)
     timed = []
-    for record in workload_records(read_database_copy(directory), mod):
+    for record in records:
         secs = [float(getattr(s, "value", s)) for s in record.run_secs or ()]
         if secs and secs != [ERROR_RUN_SECS]:
             timed.append((statistics.median(secs), record))
