@@ -30,6 +30,7 @@ from kernels import bench_kernels
 
 from pytest_wasm_tune.artifacts.environment import collect_environment
 from pytest_wasm_tune.local_stack import LocalStack
+from pytest_wasm_tune.measure.runner import MeasureConfig
 from pytest_wasm_tune.tuning import TuneOptions, TuneTask, tune
 
 BASELINE = "baseline"
@@ -40,8 +41,10 @@ def log(message: str) -> None:
 
 
 def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
-    """`name=value[,name=value]` of TuneOptions fields (ints, floats or true/false)."""
-    fields = {field.name: field for field in dataclasses.fields(TuneOptions)}
+    """`name=value[,name=value]` of TuneOptions fields, or `measure.name=value` of its
+    MeasureConfig's (ints, floats or true/false)."""
+    fields = {field.name for field in dataclasses.fields(TuneOptions)}
+    fields |= {f"measure.{field.name}" for field in dataclasses.fields(MeasureConfig)}
     changes: dict[str, Any] = {}
     for part in text.split(","):
         name, sep, value = part.partition("=")
@@ -52,6 +55,14 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
             )
         changes[name] = _value(value)
     return text, changes
+
+
+def tune_options(changes: dict[str, Any], **given: Any) -> TuneOptions:
+    """TuneOptions with a variant's changes (`measure.*` ones go to its MeasureConfig)."""
+    prefix = "measure."
+    measure = {k.removeprefix(prefix): v for k, v in changes.items() if k.startswith(prefix)}
+    top = {k: v for k, v in changes.items() if not k.startswith(prefix)}
+    return TuneOptions(**given, **top, measure=dataclasses.replace(MeasureConfig(), **measure))
 
 
 def _value(text: str) -> Any:
@@ -120,7 +131,7 @@ def main() -> int:
             runs: dict[str, list[dict[str, Any]]] = {setting: [] for setting in settings}
             for seed in range(args.replicates):
                 for index, (setting, changes) in enumerate(settings.items()):
-                    options = TuneOptions(trials=args.trials, seed=seed, fresh=True, **changes)
+                    options = tune_options(changes, trials=args.trials, seed=seed, fresh=True)
                     log(f"{name} seed {seed}: {setting}")
                     work = Path(tmp) / f"setting{index}-seed{seed}"  # siblings: earlier kernels
                     result = tune(task, stack.workbench, work, options)

@@ -73,7 +73,13 @@ BUILD_TIMEOUT_S = 30.0  # one candidate's compile (MetaSchedule's LocalBuilder d
 
 MEASURE_REPEAT = 3
 MEASURE_MIN_REPEAT_MS = 40.0
-MEASURE_WARMUP = 1
+# single calls before the adaptive warm-up; the first includes the engine's lazy compile of the
+# kernel, so a candidate is abandoned (runner.MeasureConfig.abandon_factor) on the faster of two
+MEASURE_WARMUP = 2
+ABANDON_FACTOR = 10.0
+# a fresh module's first calls can take milliseconds whatever the kernel (web/README.md): below
+# this, slow first calls say nothing about the candidate, so it is not abandoned
+ABANDON_FLOOR_S = 0.01
 # Final re-measurement of a task (default, best, runners-up side by side in one fresh session):
 # rounds give the spread; 9 rounds put the distribution-free 95 % interval of the median at the
 # 2nd and 8th values. The fast check (no tuning) times the default in fewer rounds.

@@ -49,11 +49,20 @@ class MeasureConfig:
     warmup: int = defaults.MEASURE_WARMUP
     call_timeout_s: float = defaults.REMOTE_CALL_TIMEOUT_S
     push_bytes: bool = False  # send modules over the RPC session instead of staging
-    # a candidate whose warm-up call is this many times slower than the best is timed by it
-    abandon_factor: float = 10.0
+    # a candidate whose first `warmup` calls are all this many times slower than the best
+    # verified one (and slower than abandon_floor_s) is timed by the fastest of them alone
+    abandon_factor: float = defaults.ABANDON_FACTOR
+    abandon_floor_s: float = defaults.ABANDON_FLOOR_S
     tolerances: Mapping[str, tuple[float, float]] = field(
         default_factory=lambda: dict(DEFAULT_TOLERANCES)
     )
+
+
+def abandon_bound_s(config: MeasureConfig, best_verified_s: float) -> float:
+    """Seconds per call above which a candidate's first calls abandon it; 0: never (nothing
+    verified yet)."""
+    bound = config.abandon_factor * best_verified_s
+    return max(bound, config.abandon_floor_s) if math.isfinite(bound) else 0.0
 
 
 @dataclass
@@ -112,6 +121,25 @@ class _Item:
     symbol: str
     future: BrowserRunnerFuture
     log: TrialLog
+
+
+class _DeviceReference:
+    """The host reference's inputs and outputs uploaded to a session, on first use."""
+
+    def __init__(self, reference: HostReference) -> None:
+        self._reference = reference
+        self._uploaded: tuple[list[Any], list[Any]] | None = None
+
+    def on(self, session: BrowserSession) -> tuple[list[Any], list[Any]]:
+        if self._uploaded is None:
+            self._uploaded = (
+                [session.upload(array) for array in self._reference.inputs],
+                [session.upload(array) for array in self._reference.outputs],
+            )
+        return self._uploaded
+
+    def drop(self) -> None:
+        self._uploaded = None
 
 
 @derived_object
@@ -206,11 +234,10 @@ class BrowserRunner(PyRunner):
 
     def _measure_batch(self, staged: StagedKernel, items: list[_Item], spec: list) -> None:
         pending = list(items)
-        measured: list[tuple[_Item, Measurement]] = []
         failures = 0
         while pending:
             try:
-                self._session_pass(staged, pending, measured, spec)
+                self._session_pass(staged, pending, spec)
             except _SessionOpenError as err:
                 failures += 1
                 if failures >= SESSION_ATTEMPTS:
@@ -221,13 +248,10 @@ class BrowserRunner(PyRunner):
                     pending.clear()
                 else:
                     self._recover()
-        if measured:
-            self._verify_in_new_session(staged, measured, spec)
 
-    def _session_pass(
-        self, staged: StagedKernel, pending: list[_Item], measured: list, spec: list
-    ) -> None:
-        """Measure pending items in one RPC session until one fails; then verify new bests.
+    def _session_pass(self, staged: StagedKernel, pending: list[_Item], spec: list) -> None:
+        """Measure pending items in one RPC session until one fails, settling each as it is
+        timed (a new best is verified at once, so the abandon bound tightens within a batch).
 
         All remote objects live in this frame, so the session really closes when it returns
         (tvmjs keeps a session open while any tensor or device of it is referenced).
@@ -241,6 +265,7 @@ class BrowserRunner(PyRunner):
         except WasmTuneError as err:
             session.__exit__(None, None, None)
             raise _SessionOpenError(str(err)) from None
+        reference = _DeviceReference(self.reference)
         try:
             while pending:
                 item = pending.pop(0)
@@ -270,40 +295,30 @@ class BrowserRunner(PyRunner):
                     result.warmup_stop,
                 )
                 item.log.restarts = result.restarts
-                measured.append((item, result))
-            self._verify_best(session, measured, spec)
-            measured.clear()
+                self._settle(session, item, result, reference)
         finally:
             session.__exit__(None, None, None)
 
-    def _verify_in_new_session(self, staged: StagedKernel, measured: list, spec: list) -> None:
-        try:
-            with self.device.session(self._module(staged)) as session:
-                self._verify_best(session, measured, spec)
-        except WasmTuneError as err:
-            for item, _result in measured:
-                if not item.future.done():
-                    self._finish(item, None, f"verification session failed: {err}")
-
-    def _verify_best(self, session: BrowserSession, measured: list, spec: list) -> None:
-        """Verify, fastest first, the candidates that would become the best; resolve all."""
-        device_ref: tuple[list[Any], list[Any]] | None = None
-        for item, result in sorted(measured, key=lambda pair: pair[1].median_s):
-            if result.median_s < self.best_verified_s:
-                with self.phases.timed("verify"):
-                    if device_ref is None:
-                        device_ref = (
-                            [session.upload(array) for array in self.reference.inputs],
-                            [session.upload(array) for array in self.reference.outputs],
-                        )
-                    error = self._check(session, item.symbol, *device_ref)
-                if error is not None:
-                    self._finish(item, None, error)
-                    device_ref = None  # a wrong kernel may have written anywhere: upload again
-                    continue
-                item.log.verified = True
-                self.best_verified_s = result.median_s
+    def _settle(
+        self,
+        session: BrowserSession,
+        item: _Item,
+        result: Measurement,
+        reference: _DeviceReference,
+    ) -> None:
+        """Resolve a timed item; one that would become the best is verified first."""
+        if result.abandoned or result.median_s >= self.best_verified_s:
             self._finish(item, list(result.times_s), None)
+            return
+        with self.phases.timed("verify"):
+            error = self._check(session, item.symbol, *reference.on(session))
+        if error is not None:
+            reference.drop()  # a wrong kernel may have written anywhere: upload again
+            self._finish(item, None, error)
+            return
+        item.log.verified = True
+        self.best_verified_s = result.median_s
+        self._finish(item, list(result.times_s), None)
 
     def _check(
         self, session: BrowserSession, symbol: str, inputs: list[Any], expected: list[Any]
@@ -403,31 +418,26 @@ class BrowserRunner(PyRunner):
                         return  # the instance may be corrupt: the caller opens a new session
                     numbers[symbol] = result.number
                     times[symbol].append(result.times_s[-1])
-            device_ref = None
+            reference = _DeviceReference(self.reference)
             for symbol in live:
                 if symbol in errors or symbol in verified:
                     continue
                 with self.phases.timed("final_verify"):
-                    if device_ref is None:
-                        try:
-                            device_ref = (
-                                [session.upload(array) for array in self.reference.inputs],
-                                [session.upload(array) for array in self.reference.outputs],
-                            )
-                        except WasmTuneError as err:
-                            raise _SessionOpenError(f"uploading the reference: {err}") from None
-                    error = self._check(session, symbol, *device_ref)
+                    try:
+                        uploaded = reference.on(session)
+                    except WasmTuneError as err:
+                        raise _SessionOpenError(f"uploading the reference: {err}") from None
+                    error = self._check(session, symbol, *uploaded)
                 if error is not None:
                     errors[symbol] = error
-                    device_ref = None  # a wrong kernel may have written anywhere
+                    reference.drop()  # a wrong kernel may have written anywhere
                 else:
                     verified.add(symbol)
         finally:
             session.__exit__(None, None, None)
 
     def _abandon_above_s(self) -> float:
-        bound = self.config.abandon_factor * self.best_verified_s
-        return bound if math.isfinite(bound) else 0.0
+        return abandon_bound_s(self.config, self.best_verified_s)
 
     def _recover(self) -> None:
         with self.phases.timed("recover"):

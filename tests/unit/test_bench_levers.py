@@ -40,3 +40,11 @@ def test_settings_are_compared_with_the_baseline_by_their_median_replicate() -> 
     assert summary["trials_per_iter=16"]["gflops_vs_baseline"] == 1.3
     assert summary["trials_per_iter=16"]["wall_vs_baseline"] == round(130.0 / 105.0, 3)
     assert summary["baseline"]["median_overhead_per_trial_s"] == 0.6
+
+
+def test_a_measure_field_goes_to_the_options_measure_config() -> None:
+    _name, changes = levers.parse_variant("measure.abandon_factor=3,trials_per_iter=32")
+    options = levers.tune_options(changes, trials=128, seed=1)
+    assert options.measure.abandon_factor == 3
+    assert (options.trials_per_iter, options.trials, options.seed) == (32, 128, 1)
+    assert options.measure.repeat == levers.MeasureConfig().repeat

@@ -1,6 +1,7 @@
 """Pure parts of the measurement path: staging, artifact paths, verification inputs."""
 
 import hashlib
+import math
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from pytest_wasm_tune.measure.artifact import RecordedKernel, StagedKernel, decode
 from pytest_wasm_tune.measure.phases import PhaseTimes
+from pytest_wasm_tune.measure.runner import MeasureConfig, abandon_bound_s
 from pytest_wasm_tune.measure.staging import StagingDirectory, StagingError
 from pytest_wasm_tune.measure.verify import Mismatch, random_inputs
 
@@ -75,3 +77,10 @@ def test_phase_times_accumulate() -> None:
         pass
     snapshot = phases.snapshot()
     assert snapshot["link"] == 0.75 and snapshot["build"] >= 0
+
+
+def test_the_abandon_bound_follows_the_best_verified_time_above_a_floor() -> None:
+    config = MeasureConfig(abandon_factor=3.0, abandon_floor_s=0.01)
+    assert abandon_bound_s(config, math.inf) == 0.0, "nothing verified yet: never abandon"
+    assert abandon_bound_s(config, 0.005) == pytest.approx(0.015)
+    assert abandon_bound_s(config, 0.001) == 0.01, "fast kernels: the floor decides"
