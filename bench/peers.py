@@ -476,7 +476,7 @@ class PeerPage:
         options = webdriver.ChromeOptions()
         options.binary_location = str(defaults.CHROMIUM_BINARY)
         for flag in (
-            *defaults.CHROMIUM_FLAGS,
+            *defaults.CHROMIUM_PEER_FLAGS,
             *sandbox_flags(),
             f"--user-data-dir={self._profile}",
         ):

@@ -9,7 +9,13 @@ from .toolchain.runtime import WebRuntime
 from .toolchain.web_package import WEB_DIR
 
 PAGE_DIR = WEB_DIR / "page"  # package data
-PAGE_FILES = ("index.html", "wasm_tune_page.js", "wasm_tune_core.js", "wasm_tune_vm.js")
+PAGE_FILES = (
+    "index.html",
+    "wasm_tune_page.js",
+    "wasm_tune_core.js",
+    "wasm_tune_tier.js",
+    "wasm_tune_vm.js",
+)
 
 
 def page_assets(

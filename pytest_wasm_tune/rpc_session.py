@@ -60,6 +60,9 @@ class Measurement:
     warmup_number: tuple[int, ...] = ()
     warmup_stop: str = ""
     restarts: int = 0
+    # "optimized": the page compiled the kernel with the engine's optimizing tier before timing
+    # it (V8 natives); "" when the engine's own tiering decided (web/README.md, "Warm code")
+    tier: str = ""
 
     @property
     def median_s(self) -> float:
@@ -86,6 +89,7 @@ class Measurement:
             tuple(int(n) for n in reply.get("warmup_number", (1,) * len(warmup_s))),
             str(reply.get("warmup_stop", "")),
             int(reply.get("restarts", 0)),
+            str(reply.get("tier", "")),
         )
 
 

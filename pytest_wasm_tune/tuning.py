@@ -414,6 +414,7 @@ def _trial_entry(
         warmup_calls=log.warmup_calls if log is not None else 0,
         warmup_stop=log.warmup_stop if log is not None else "",
         restarts=log.restarts if log is not None else 0,
+        tier=log.tier if log is not None else "",
     )
 
 

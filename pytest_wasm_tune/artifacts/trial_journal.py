@@ -36,6 +36,7 @@ class TrialEntry:
     warmup_calls: int = 0  # the page's warm-up before the timed repeats
     warmup_stop: str = ""
     restarts: int = 0  # the page restarted the timed repeats (the code got faster)
+    tier: str = ""  # "optimized": compiled with the engine's optimizing tier before timing
 
     def to_json(self) -> str:
         data: dict[str, Any] = asdict(self)
@@ -59,6 +60,7 @@ class TrialEntry:
             warmup_calls=int(data.get("warmup_calls", 0)),
             warmup_stop=str(data.get("warmup_stop", "")),
             restarts=int(data.get("restarts", 0)),
+            tier=str(data.get("tier", "")),
         )
 
 

@@ -18,7 +18,7 @@ from tvm.s_tir.meta_schedule.builder import BuilderInput, BuilderResult, PyBuild
 
 from .. import defaults, processes
 from ..errors import ToolchainError
-from ..toolchain.link import KernelLinker
+from ..toolchain.link import KernelLinker, export_kernel_functions
 from .artifact import RecordedKernel, StagedKernel
 from .compile_pool import shared_compile_pool
 from .cpus import CpuPlan
@@ -153,7 +153,7 @@ class WasmBatchBuilder(PyBuilder):
     def _link(self, good: list[tuple[int, str, list[Path]]], output: Path) -> str | None:
         objects = [obj for _i, _s, objs in good for obj in objs]
         try:
-            self.linker.link(objects, output)
+            self.linker.link(objects, output, exports=export_kernel_functions(objects))
         except ToolchainError as err:
             return f"{LINK_FAILED}: {err}"
         return None

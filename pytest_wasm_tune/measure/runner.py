@@ -78,6 +78,7 @@ class TrialLog:
     warmup_calls: int = 0
     warmup_stop: str = ""  # how the page's warm-up ended ("stable", "time", ...)
     restarts: int = 0  # repeats dropped because the code got faster after the warm-up
+    tier: str = ""  # "optimized": the page compiled it with the optimizing tier first
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,7 @@ class BrowserRunner(PyRunner):
                     result.warmup_calls,
                     result.warmup_stop,
                 )
-                item.log.restarts = result.restarts
+                item.log.restarts, item.log.tier = result.restarts, result.tier
                 self._settle(session, item, result, reference)
         finally:
             session.__exit__(None, None, None)

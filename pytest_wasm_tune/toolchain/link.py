@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from .. import defaults
 from ..errors import ToolchainError
+from .wasm_object import COMPUTE_SUFFIX, export_local_functions, kernel_functions
 
 if TYPE_CHECKING:
     from .runtime import WebRuntime
@@ -71,26 +72,47 @@ def _checked(
     return proc
 
 
+def export_kernel_functions(objects: Sequence[Path]) -> list[str]:
+    """Make the kernels' compute functions of TVM objects (changed in place) global, and name
+    every kernel function for the link to export, so that the page can compile them with the
+    engine's optimizing tier (web/page/wasm_tune_page.js, forceOptimizedTier)."""
+    names = []
+    for path in objects:
+        functions = kernel_functions(path)
+        export_local_functions(path, [name for name in functions if name.endswith(COMPUTE_SUFFIX)])
+        names += functions
+    return names
+
+
 class KernelLinker:
     """Links kernel objects + cached runtime objects into a tvmjs-loadable wasm via wasm-ld."""
 
     def __init__(self, runtime: WebRuntime) -> None:
         self._template: list[str] = json.loads(runtime.link_template.read_text())
 
-    def command(self, objects: Sequence[Path], output: Path) -> list[str]:
-        """The recorded command (which already names the runtime objects) for these objects."""
+    def command(
+        self, objects: Sequence[Path], output: Path, exports: Sequence[str] = ()
+    ) -> list[str]:
+        """The recorded command (which already names the runtime objects) for these objects,
+        also exporting the symbols `exports` where they are defined."""
         argv: list[str] = []
         for arg in self._template:
             if arg == OBJECTS_SLOT:
                 argv.extend(map(str, objects))
             else:
                 argv.append(str(output) if arg == OUTPUT_SLOT else arg)
-        return argv
+        return [*argv, *(f"--export-if-defined={name}" for name in exports)]
 
-    def link(self, objects: Sequence[Path], output: Path, timeout_s: float = 120.0) -> float:
+    def link(
+        self,
+        objects: Sequence[Path],
+        output: Path,
+        timeout_s: float = 120.0,
+        exports: Sequence[str] = (),
+    ) -> float:
         """Link and return the wall time in seconds; raise ToolchainError on failure."""
         started = time.perf_counter()
-        argv = self.command(objects, output)
+        argv = self.command(objects, output, exports)
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired as err:
@@ -103,7 +125,8 @@ class KernelLinker:
         """An `fcompile` for `Module.export_library` that emits wasm objects and links them."""
 
         def fcompile(output: str, objects: list[str], options: object = None, **_: object) -> None:
-            self.link([Path(p) for p in objects], Path(output))
+            paths = [Path(p) for p in objects]
+            self.link(paths, Path(output), exports=export_kernel_functions(paths))
 
         fcompile.object_format = "o"  # type: ignore[attr-defined]
         return fcompile

@@ -41,4 +41,6 @@ def test_linker_replays_the_template(tmp_path: Path) -> None:
     linker = link.KernelLinker(FakeRuntime())  # type: ignore[arg-type]
     argv = linker.command([Path("/k1.o"), Path("/k2.o")], Path("/out.wasm"))
     assert argv == ["wasm-ld", "-o", "/out.wasm", "/rt.o", "/k1.o", "/k2.o", "--strip-all"]
+    exporting = linker.command([Path("/k1.o")], Path("/out.wasm"), exports=["a", "b_compute_"])
+    assert exporting[-2:] == ["--export-if-defined=a", "--export-if-defined=b_compute_"]
     assert linker.fcompile().object_format == "o"

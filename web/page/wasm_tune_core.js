@@ -444,8 +444,9 @@ export function errorResult(err) {
  * warm-up is known, "warmup_number" (calls per warm-up unit), "warmup_calls", "warmup_ms" and
  * "warmup_stop".
  */
-export function measureResult({ number, timesS, warmupS, abandoned = false, warmupNumber, warmupCalls, warmupMs, warmupStop, restarts = 0 }) {
+export function measureResult({ number, timesS, warmupS, abandoned = false, warmupNumber, warmupCalls, warmupMs, warmupStop, restarts = 0, tier = "" }) {
   const out = { ok: true, number, times_s: timesS, warmup_s: warmupS, abandoned, restarts };
+  if (tier) out.tier = tier;
   if (warmupStop !== undefined) {
     Object.assign(out, { warmup_number: warmupNumber, warmup_calls: warmupCalls, warmup_ms: warmupMs, warmup_stop: warmupStop });
   }

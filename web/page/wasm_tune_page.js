@@ -3,6 +3,7 @@
 // `wasm_tune.*` timing functions. Protocol: web/README.md. Expects the classic scripts
 // /tvmjs_runtime.wasi.js (global `EmccWASI`) and /tvmjs.bundle.js (global `tvmjs`) loaded first.
 import * as core from "./wasm_tune_core.js";
+import { tierUpExports } from "./wasm_tune_tier.js";
 import { registerVmFunctions } from "./wasm_tune_vm.js";
 
 const STATES = ["connecting", "ready", "session", "disconnected"];
@@ -271,6 +272,14 @@ function yieldToLoop() {
   });
 }
 
+/**
+ * Compiles a kernel's code with V8's optimizing tier before it is timed: its packed entry and
+ * its compute function, which the link exports (toolchain/link.py, export_kernel_functions).
+ */
+function forceOptimizedTier(inst, funcName) {
+  return tierUpExports(inst, (name) => name === `__tvm_ffi_${funcName}` || name === `${funcName}_compute_`);
+}
+
 /** wasm_tune.measure(func_name, number, repeat, min_repeat_ms, warmup, abandon_above_ms, [warmup_limits_json,] ...tensors) */
 async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, abandonAboveMs, ...rest) {
   let kernel;
@@ -284,6 +293,7 @@ async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, aban
     return core.errorResult(err);
   }
   try {
+    const tier = forceOptimizedTier(inst, funcName);
     const result = await core.runMeasurement({
       timeBatch: kernel.timeBatch,
       yieldToLoop,
@@ -298,8 +308,8 @@ async function measure(inst, funcName, number, repeat, minRepeatMs, warmup, aban
     const rounds = result.calibrationMs.length ? ` (${result.calibrationMs.length} calibration batches)` : "";
     const restarts = result.restarts ? ` (repeats restarted ${result.restarts}x: the code got faster)` : "";
     const warm = `warm-up ${result.warmupCalls} calls in ${result.warmupS.length} units, ${result.warmupMs.toFixed(1)} ms (${result.warmupStop})`;
-    log(`measure ${kernel.describe()}: ${warm}, number=${result.number}${rounds}${restarts} repeat=${repeat} median=${medianUs.toFixed(3)} us`);
-    return core.measureResult(result);
+    log(`measure ${kernel.describe()}: ${tier ? `${tier} tier, ` : ""}${warm}, number=${result.number}${rounds}${restarts} repeat=${repeat} median=${medianUs.toFixed(3)} us`);
+    return core.measureResult({ ...result, tier });
   } catch (err) {
     log(`measure ${kernel.describe()}: ${core.errorMessage(err)}` + (core.isWasmTrap(err) ? " (wasm execution cut off: end this session)" : ""));
     return core.errorResult(err);

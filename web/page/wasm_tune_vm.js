@@ -3,6 +3,7 @@
 // times it with performance.now(), after the adaptive warm-up of core.runMeasurement. Replies with the JSON of core.measureResult / core.errorResult; never rejects
 // (a rejected async server function makes tvmjs exit(1), see FIELD_NOTES "tvmjs bug 2").
 import * as core from "./wasm_tune_core.js";
+import { isKernelFunction, tierUpExports } from "./wasm_tune_tier.js";
 
 const DEVICE_CPU = 1;
 const CALIBRATE_MIN_REPEAT_MS = 40; // used when number <= 0
@@ -68,6 +69,7 @@ async function measureVm(inst, number, repeat, warmup, ...rest) {
     const warmupLimits = given ?? VM_WARMUP_LIMITS;
     args.forEach((arg, i) => inputs.push(ownedCopy(inst, arg, i)));
     const { main } = loadVm(inst);
+    const tier = tierUpExports(inst, isKernelFunction);
     const timeBatch = (n) => {
       const start = performance.now();
       for (let i = 0; i < n; ++i) {
@@ -91,8 +93,8 @@ async function measureVm(inst, number, repeat, warmup, ...rest) {
     });
     const ms = [...result.timesS].sort((a, b) => a - b)[result.timesS.length >> 1] * 1e3;
     const warm = result.warmupS.map((t) => (t * 1e3).toFixed(1)).join(" ");
-    console.log(`measure_vm: warm-up [${warm}] ms (${result.warmupStop}), number=${result.number} repeat=${repeat} median=${ms.toFixed(2)} ms`);
-    return core.measureResult(result);
+    console.log(`measure_vm: ${tier ? `kernels on the ${tier} tier, ` : ""}warm-up [${warm}] ms (${result.warmupStop}), number=${result.number} repeat=${repeat} median=${ms.toFixed(2)} ms`);
+    return core.measureResult({ ...result, tier });
   } catch (err) {
     console.log(`measure_vm: ${core.errorMessage(err)}`);
     return core.errorResult(err);
