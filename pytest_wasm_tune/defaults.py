@@ -77,9 +77,7 @@ BUILD_TIMEOUT_S = 30.0  # one candidate's compile (MetaSchedule's LocalBuilder d
 
 MEASURE_REPEAT = 3
 MEASURE_MIN_REPEAT_MS = 40.0
-# single calls before the adaptive warm-up; the first includes the engine's lazy compile of the
-# kernel, so a candidate is abandoned (runner.MeasureConfig.abandon_factor) on the faster of two
-MEASURE_WARMUP = 2
+MEASURE_WARMUP = 1
 ABANDON_FACTOR = 10.0
 # a fresh module's first calls can take milliseconds whatever the kernel (web/README.md): below
 # this, slow first calls say nothing about the candidate, so it is not abandoned

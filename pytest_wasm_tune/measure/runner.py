@@ -21,7 +21,7 @@ from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture, RunnerInput
 
 from .. import defaults
 from ..errors import KernelError, RemoteCallError, WasmTuneError
-from ..rpc_session import BrowserSession, Measurement, stage_reference
+from ..rpc_session import BrowserSession, Measurement, WarmupLimits, stage_reference
 from .artifact import RecordedKernel, StagedKernel, decode
 from .outcome import KERNEL_FAILED
 from .phases import PhaseTimes
@@ -53,6 +53,8 @@ class MeasureConfig:
     # verified one (and slower than abandon_floor_s) is timed by the fastest of them alone
     abandon_factor: float = defaults.ABANDON_FACTOR
     abandon_floor_s: float = defaults.ABANDON_FLOOR_S
+    # the page's warm-up bound (ms in calls) while searching; None: the page's default
+    search_warmup_max_ms: float | None = None
     tolerances: Mapping[str, tuple[float, float]] = field(
         default_factory=lambda: dict(DEFAULT_TOLERANCES)
     )
@@ -166,6 +168,8 @@ class BrowserRunner(PyRunner):
         self.recorded = recorded if recorded is not None else {}
         self.on_trial = on_trial
         self.best_verified_s = float("inf")
+        bound = config.search_warmup_max_ms
+        self._search_warmup = None if bound is None else WarmupLimits(max_ms=bound)
         self.measured = 0
         self.logs: dict[str, TrialLog] = {}  # symbol → what was observed (for the callback)
         self.last_run_returned = time.perf_counter()  # when MetaSchedule's last run() returned
@@ -235,10 +239,11 @@ class BrowserRunner(PyRunner):
 
     def _measure_batch(self, staged: StagedKernel, items: list[_Item], spec: list) -> None:
         pending = list(items)
+        measured: list[tuple[_Item, Measurement]] = []
         failures = 0
         while pending:
             try:
-                self._session_pass(staged, pending, spec)
+                self._session_pass(staged, pending, measured, spec)
             except _SessionOpenError as err:
                 failures += 1
                 if failures >= SESSION_ATTEMPTS:
@@ -249,10 +254,13 @@ class BrowserRunner(PyRunner):
                     pending.clear()
                 else:
                     self._recover()
+        if measured:
+            self._verify_in_new_session(staged, measured, spec)
 
-    def _session_pass(self, staged: StagedKernel, pending: list[_Item], spec: list) -> None:
-        """Measure pending items in one RPC session until one fails, settling each as it is
-        timed (a new best is verified at once, so the abandon bound tightens within a batch).
+    def _session_pass(
+        self, staged: StagedKernel, pending: list[_Item], measured: list, spec: list
+    ) -> None:
+        """Measure pending items in one RPC session until one fails; then verify new bests.
 
         All remote objects live in this frame, so the session really closes when it returns
         (tvmjs keeps a session open while any tensor or device of it is referenced).
@@ -266,7 +274,6 @@ class BrowserRunner(PyRunner):
         except WasmTuneError as err:
             session.__exit__(None, None, None)
             raise _SessionOpenError(str(err)) from None
-        reference = _DeviceReference(self.reference)
         try:
             while pending:
                 item = pending.pop(0)
@@ -280,6 +287,7 @@ class BrowserRunner(PyRunner):
                             min_repeat_ms=self.config.min_repeat_ms,
                             warmup=self.config.warmup,
                             abandon_above_s=self._abandon_above_s(),
+                            warmup_limits=self._search_warmup,
                         )
                 except KernelError as err:
                     self._finish(item, None, f"{KERNEL_FAILED} in {self.device.name}: {err}")
@@ -296,30 +304,35 @@ class BrowserRunner(PyRunner):
                     result.warmup_stop,
                 )
                 item.log.restarts, item.log.tier = result.restarts, result.tier
-                self._settle(session, item, result, reference)
+                measured.append((item, result))
+            self._verify_best(session, measured)
+            measured.clear()
         finally:
             session.__exit__(None, None, None)
 
-    def _settle(
-        self,
-        session: BrowserSession,
-        item: _Item,
-        result: Measurement,
-        reference: _DeviceReference,
-    ) -> None:
-        """Resolve a timed item; one that would become the best is verified first."""
-        if result.abandoned or result.median_s >= self.best_verified_s:
+    def _verify_in_new_session(self, staged: StagedKernel, measured: list, spec: list) -> None:
+        try:
+            with self.device.session(self._module(staged)) as session:
+                self._verify_best(session, measured)
+        except WasmTuneError as err:
+            for item, _result in measured:
+                if not item.future.done():
+                    self._finish(item, None, f"verification session failed: {err}")
+
+    def _verify_best(self, session: BrowserSession, measured: list) -> None:
+        """Verify, fastest first, the candidates that would become the best; resolve all."""
+        reference = _DeviceReference(self.reference)
+        for item, result in sorted(measured, key=lambda pair: pair[1].median_s):
+            if result.median_s < self.best_verified_s:
+                with self.phases.timed("verify"):
+                    error = self._check(session, item.symbol, *reference.on(session))
+                if error is not None:
+                    self._finish(item, None, error)
+                    reference.drop()  # a wrong kernel may have written anywhere: upload again
+                    continue
+                item.log.verified = True
+                self.best_verified_s = result.median_s
             self._finish(item, list(result.times_s), None)
-            return
-        with self.phases.timed("verify"):
-            error = self._check(session, item.symbol, *reference.on(session))
-        if error is not None:
-            reference.drop()  # a wrong kernel may have written anywhere: upload again
-            self._finish(item, None, error)
-            return
-        item.log.verified = True
-        self.best_verified_s = result.median_s
-        self._finish(item, list(result.times_s), None)
 
     def _check(
         self, session: BrowserSession, symbol: str, inputs: list[Any], expected: list[Any]

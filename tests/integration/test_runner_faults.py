@@ -78,7 +78,7 @@ def test_trap_hang_and_wrong_result_become_errors_and_the_batch_goes_on(stack: L
     assert "wrong result" in errors[0] and "max abs diff" in errors[0]
     assert errors[2] is None and errors[4] is None and errors[5] is None
     assert "out of bounds" in errors[1]
-    # (20 s: the first calls into a new module can take ~14 s under --no-liftoff, web/README.md)
+    # (20 s: a tiny kernel's first calls in a new module once took ~14 s, web/README.md)
     assert "did not return within 20 s" in errors[3]
     assert all(
         len(r.run_secs) == 2 and min(r.run_secs) > 0
