@@ -64,11 +64,13 @@ runtime: $(STAMPS)/venv $(STAMPS)/web
 # took 4.5 min once), so the default is 24: 10.0 min on a 2-core Zen 5 guest (README).
 # Each task's first batch measures its siblings' best schedules (README: sibling seeds).
 TUNE_TRIALS ?= 24
+# where the plugin writes its artifacts (its WASM_TUNE_ARTIFACTS, else ./wasm-tune-artifacts)
+ARTIFACTS = $(or $(WASM_TUNE_ARTIFACTS),$(CURDIR)/wasm-tune-artifacts)
 tune: setup
 	$(PY) -m pytest tasks -p no:cacheprovider --wasm-tune --wasm-tune-trials $(TUNE_TRIALS) \
 	  --wasm-tune-relaxed-simd --wasm-tune-sibling-seeds 8 \
-	  --junitxml=wasm-tune-artifacts/junit.xml -o junit_family=xunit1
-	@echo "artifacts: $(CURDIR)/wasm-tune-artifacts (report.json, databases/, resnet-18.wasm)"
+	  --junitxml=$(ARTIFACTS)/junit.xml -o junit_family=xunit1
+	@echo "artifacts: $(ARTIFACTS) (report.json, databases/, resnet-18.wasm)"
 
 # ResNet-18 tuned for speed: its 19 tasks at RESNET18_TRIALS trials on average (half the budget
 # shared equally, half by share of the model's FLOPs: the big 3x3 convs get ~1.7x, the small ops
@@ -78,8 +80,8 @@ RESNET18_TRIALS ?= 128
 tune-resnet18: setup
 	$(PY) -m pytest tasks/test_resnet18.py -p no:cacheprovider --wasm-tune \
 	  --wasm-tune-trials $(RESNET18_TRIALS) --wasm-tune-relaxed-simd \
-	  --junitxml=wasm-tune-artifacts/junit-resnet18.xml -o junit_family=xunit1
-	@echo "artifacts: $(CURDIR)/wasm-tune-artifacts (report.json, databases/, resnet-18.wasm)"
+	  --junitxml=$(ARTIFACTS)/junit-resnet18.xml -o junit_family=xunit1
+	@echo "artifacts: $(ARTIFACTS) (report.json, databases/, resnet-18.wasm)"
 
 test: setup
 	$(PY) -m ruff check .

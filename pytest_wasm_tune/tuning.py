@@ -47,6 +47,7 @@ from .measure.phases import PhaseTimes
 from .measure.runner import BrowserRunner, Device, MeasureConfig
 from .measure.staging import StagingDirectory
 from .measure.verify import HostReference
+from .search import evolutionary_search, tail_batch_floor, without_tail_batches
 from .siblings import SiblingSeed, sibling_seeds
 from .stats import Spread
 from .toolchain.link import KernelLinker
@@ -228,15 +229,6 @@ def database_paths(work_dir: Path, task: TuneTask, name: str) -> tuple[Path, Pat
 
 def _run_secs(record: Any) -> list[float]:
     return [float(getattr(s, "value", s)) for s in record.run_secs]
-
-
-def evolutionary_search(options: TuneOptions) -> Any:
-    """MetaSchedule's evolutionary search with the options' population and mutation rounds."""
-    from tvm.s_tir.meta_schedule.search_strategy import EvolutionarySearch
-
-    return EvolutionarySearch(
-        population_size=options.search_population, genetic_num_iters=options.genetic_iters
-    )
 
 
 def siblings_summary(
@@ -516,8 +508,10 @@ def _tune(
         # again and do not count), so it goes on for a few rounds until the budget is spent.
         for search_round in range(defaults.SEARCH_ROUNDS):
             remaining = max(0, options.trials - len(state.recorded))
-            if remaining == 0:
-                break
+            if remaining == 0 or (
+                search_round and remaining < tail_batch_floor(options.trials_per_iter)
+            ):
+                break  # spent, or only a tail batch left (search.py)
             known = len(state.recorded)
             seeds: list[Any] = []
             if warm is not None:
@@ -532,7 +526,10 @@ def _tune(
                         exclude=frozenset(candidate_key(seed.sch.mod) for seed in seeds),
                     )
                 seeds += [seed.candidate for seed in planted]
-            search = evolutionary_search(options)
+            search = without_tail_batches(
+                evolutionary_search(options.search_population, options.genetic_iters),
+                tail_batch_floor(options.trials_per_iter),
+            )
             strategy = seeded_search(seeds, search) if seeds else search
             _quiet_meta_schedule_logging()
             with phases.timed("search"):

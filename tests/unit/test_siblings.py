@@ -146,3 +146,23 @@ def test_seeds_come_from_the_siblings_fastest_records_nearest_first(tmp_path: Pa
         own, tvm.target.Target(TARGET), own_dir, count=8, exclude=frozenset({seeds[0].key})
     )
     assert seeds[0].key not in {seed.key for seed in rest} and len(rest) == 3
+
+
+def test_an_unchanged_database_is_read_once_and_a_changed_one_again(tmp_path: Path) -> None:
+    from pytest_wasm_tune import warm_start
+
+    directory = _database(tmp_path, "m", _module(matmul_prim_func(32)), [2e-3, 1e-3])
+    first = warm_start._read_copy(directory)
+    assert warm_start._read_copy(directory) is first, "the same files: not parsed again"
+    assert [m for m, *_ in _medians(directory)] == [1e-3, 2e-3]
+    records = directory / "database_tuning_record.json"
+    lines = records.read_text().splitlines()
+    records.write_text("\n".join(lines[:1]) + "\n")  # another process rewrote it
+    assert warm_start._read_copy(directory) is not first
+    assert len(list(_medians(directory))) == 1
+
+
+def _medians(directory: Path) -> list[tuple[float, str]]:
+    from pytest_wasm_tune.warm_start import measured_records
+
+    return [(seed.source_median_s, seed.source.name) for seed in measured_records(directory, None)]

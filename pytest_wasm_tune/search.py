@@ -1,0 +1,71 @@
+"""The search strategy a task is tuned with: MetaSchedule's evolutionary search, without the
+tail batches it would otherwise add.
+
+When the evolutionary search proposes fewer new candidates than a batch asks for (a small
+population holds duplicates and measured schedules), MetaSchedule searches again for the few
+trials left: a whole search, a module build and a browser session for one or two candidates,
+seconds of overhead each. `without_tail_batches` ends the task instead once fewer than
+`smallest` trials are left after a batch; the trials a task reports are the ones it ran.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def evolutionary_search(population: int, genetic_iters: int) -> Any:
+    """MetaSchedule's evolutionary search with this population and mutation rounds per batch."""
+    from tvm.s_tir.meta_schedule.search_strategy import EvolutionarySearch
+
+    return EvolutionarySearch(population_size=population, genetic_num_iters=genetic_iters)
+
+
+def tail_batch_floor(trials_per_iter: int) -> int:
+    """The fewest trials left that still get a batch of their own after the first one."""
+    return max(1, trials_per_iter // 8)
+
+
+def without_tail_batches(inner: Any, smallest: int) -> Any:
+    """The search strategy `inner`, ending once a batch leaves fewer than `smallest` of its
+    trials (its first batch always runs)."""
+    from tvm.ir.utils import derived_object
+    from tvm.s_tir.meta_schedule.search_strategy import PySearchStrategy
+
+    @derived_object
+    class WithoutTailBatches(PySearchStrategy):
+        def __init__(self, inner: Any, smallest: int) -> None:
+            self.inner = inner
+            self.smallest = smallest
+            self.left = 0
+            self.batches = 0
+
+        def _initialize_with_tune_context(self, context: Any) -> None:
+            self.inner._initialize_with_tune_context(context)
+
+        def pre_tuning(
+            self, max_trials, num_trials_per_iter, design_spaces, database=None, cost_model=None
+        ) -> None:
+            self.left, self.batches = max_trials, 0
+            self.inner.pre_tuning(
+                max_trials, num_trials_per_iter, design_spaces, database, cost_model
+            )
+
+        def post_tuning(self) -> None:
+            self.inner.post_tuning()
+
+        def generate_measure_candidates(self) -> Any:
+            if self.batches and self.left < self.smallest:
+                return None
+            batch = self.inner.generate_measure_candidates()
+            if batch:
+                self.left -= len(batch)
+                self.batches += 1
+            return batch
+
+        def notify_runner_results(self, measure_candidates, results) -> None:
+            self.inner.notify_runner_results(measure_candidates, results)
+
+        def clone(self) -> Any:
+            return WithoutTailBatches(self.inner.clone(), self.smallest)
+
+    return WithoutTailBatches(inner, smallest)
