@@ -122,9 +122,9 @@ class TuneOptions:
     build_workers: int | None = None  # None: every CPU (pipelined: each work CPU of the plan)
     build_timeout_s: float = defaults.BUILD_TIMEOUT_S  # a slower compile is a failed candidate
     # measure each chunk of a batch while the next one compiles (only where the CPU plan gives
-    # the browser CPUs of its own). Off by default: every chunk is a module of its own, and
-    # Chromium (--no-liftoff) spends ~3.5 s compiling each one on the measure CPU, so on 2 cores
-    # it cost 1.13 s of overhead per trial against 0.62 s without (512³ matmul, 64 trials).
+    # the browser CPUs of its own). Off by default: on 2 cores the chunks compile on one CPU,
+    # which the convs' compiles cannot keep up with: -0.00 to -0.08 s of overhead per trial
+    # (README: levers of 2026-12-04), while timed repeats share the host with compiles.
     # Without it, builds use every CPU: nothing is timed while they run.
     pipeline: bool = False
     # the search never overlaps timed repeats (MetaSchedule waits for a batch's results)

@@ -54,7 +54,7 @@ class MeasureConfig:
     abandon_factor: float = defaults.ABANDON_FACTOR
     abandon_floor_s: float = defaults.ABANDON_FLOOR_S
     # the page's warm-up bound (ms in calls) while searching; None: the page's default
-    search_warmup_max_ms: float | None = None
+    search_warmup_max_ms: float | None = defaults.SEARCH_WARMUP_MAX_MS
     tolerances: Mapping[str, tuple[float, float]] = field(
         default_factory=lambda: dict(DEFAULT_TOLERANCES)
     )
