@@ -434,8 +434,9 @@ def tune(
     options: TuneOptions = TuneOptions(),
     progress: Callable[[ProgressEvent], None] | None = None,
 ) -> TuneResult:
-    """Search `options.trials` candidates (continuing the task's database), then re-measure the
-    default, the best and its runners-up side by side, verify them and record the choice
+    """Search `options.trials` candidates (continuing the task's database; a tail of fewer than
+    an eighth of a batch is left unsearched: search.py), then re-measure the default, the best
+    and its runners-up side by side, verify them and record the choice
     (artifacts/final_choice.py).
 
     With `options.trials == 0` only the default schedule is built, re-measured and verified.

@@ -255,7 +255,7 @@ class BrowserRunner(PyRunner):
                 else:
                     self._recover()
         if measured:
-            self._verify_in_new_session(staged, measured, spec)
+            self._verify_in_new_session(staged, measured)
 
     def _session_pass(
         self, staged: StagedKernel, pending: list[_Item], measured: list, spec: list
@@ -310,7 +310,7 @@ class BrowserRunner(PyRunner):
         finally:
             session.__exit__(None, None, None)
 
-    def _verify_in_new_session(self, staged: StagedKernel, measured: list, spec: list) -> None:
+    def _verify_in_new_session(self, staged: StagedKernel, measured: list) -> None:
         try:
             with self.device.session(self._module(staged)) as session:
                 self._verify_best(session, measured)
