@@ -31,7 +31,7 @@ host = "127.0.0.1"
 [browser.capabilities."goog:chromeOptions"]
 binary = "/usr/bin/chromium"
 args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--js-flags=--no-liftoff"]
+        "--disable-background-networking", "--js-flags=--allow-natives-syntax"]
 mobileEmulation = {{ userAgent = "{PHONE_UA}" }}
 
 [[browser]]
