@@ -125,6 +125,7 @@ def test_with_wasm_tune_each_task_is_tuned(project: pytest.Pytester) -> None:
         "warmup_calls": 0,
         "warmup_stop": "",
         "restarts": 0,
+        "tier": "",
     }
     junit = (project.path / "junit.xml").read_text()
     assert '<property name="wasm_tune_best_gflops" value="4.0" />' in junit
