@@ -442,7 +442,8 @@ export function errorResult(err) {
 /**
  * `{"ok":true,"number":n,"times_s":[...],"warmup_s":[...],"abandoned":bool,"restarts":n}` plus, when the
  * warm-up is known, "warmup_number" (calls per warm-up unit), "warmup_calls", "warmup_ms" and
- * "warmup_stop".
+ * "warmup_stop", and "tier" ("optimized") when the page compiled the code with the engine's
+ * optimizing tier before timing it (wasm_tune_tier.js).
  */
 export function measureResult({ number, timesS, warmupS, abandoned = false, warmupNumber, warmupCalls, warmupMs, warmupStop, restarts = 0, tier = "" }) {
   const out = { ok: true, number, times_s: timesS, warmup_s: warmupS, abandoned, restarts };
