@@ -22,14 +22,14 @@ def spread_figures(flops: float, spread: Any) -> dict[str, Any] | None:
 
 
 def breakdown_per_trial(batches: Any) -> dict[str, float]:
-    """Seconds per search trial by phase over `batches` (generate: MetaSchedule search + cost
-    model, builder: compile + link + stage, join: waiting for the browser beyond kernel time)."""
+    """Seconds per search trial outside timed calls, by part (SearchBatch.overhead_parts_s:
+    generate, compile_wait, browser_beyond_kernels); they add up to the overhead."""
     trials = sum(b.trials for b in batches) or 1
-    return {
-        "generate": sum(b.generate_s for b in batches) / trials,
-        "builder": sum(b.builder_s for b in batches) / trials,
-        "join_beyond_kernels": sum(b.join_s - b.kernel_s for b in batches) / trials,
-    }
+    totals: dict[str, float] = {}
+    for batch in batches:
+        for part, seconds in batch.overhead_parts_s.items():
+            totals[part] = totals.get(part, 0.0) + seconds
+    return {part: seconds / trials for part, seconds in totals.items()}
 
 
 def lower_median_index(values: Sequence[float]) -> int:

@@ -23,8 +23,9 @@ runners-up interleaved in one fresh session, with their spread), never search-ti
 
 - overhead_per_trial_s: per search batch, (wall − time the kernels spent in timed repeats) /
   trials, over the batches of every SIMD128 kernel; median over them (≥ 4 batches), with a
-  per-trial breakdown (generate: MetaSchedule search + cost model, builder: compile + link +
-  stage, join: waiting for the browser beyond kernel time) that adds up to the mean.
+  per-trial breakdown (generate: MetaSchedule search + cost model; compile_wait: compiles,
+  links and staging not hidden behind the browser's timing; browser_beyond_kernels: the
+  browser's busy time outside timed calls) that adds up to the mean.
 - quiet_timing: the tuned matmul's spread with the builder idle vs busy (see bench/quiet.py).
 - resnet18_ms: ours (the `resnet-18.wasm` of the last `make tune`, when there is one, timed
   here before and after the tunings, 15 calls each; the faster pass counts, as for the peers)
@@ -440,8 +441,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--pipeline",
-        action="store_true",
-        help="measure each chunk while the next compiles (the tuner's default is off)",
+        action=argparse.BooleanOptionalAction,
+        default=TuneOptions().pipeline,
+        help="time each chunk while the next ones compile (default: the tuner's, %(default)s)",
     )
     args = parser.parse_args()
     kernels = bench_kernels()

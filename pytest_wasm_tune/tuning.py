@@ -127,6 +127,9 @@ class TuneOptions:
     # (README: levers of 2026-12-04), while timed repeats share the host with compiles.
     # Without it, builds use every CPU: nothing is timed while they run.
     pipeline: bool = False
+    # pipelined: compile workers also use the browser's CPUs while it waits for a chunk
+    # (measure/compile_affinity.py); off: they stay on the work CPUs throughout
+    elastic_builds: bool = True
     # the search never overlaps timed repeats (MetaSchedule waits for a batch's results)
     search_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     # the evolutionary search's population and mutation rounds per batch: its cost per batch
@@ -163,8 +166,10 @@ class FinalFigure:
 @dataclass(frozen=True)
 class SearchBatch:
     """One MetaSchedule search batch, as the tuner's main thread saw it: `wall_s` adds up as
-    generate (search + cost model) + builder (compile, link, stage) + join (waiting for the
-    browser's results); `kernel_s` is the part of it the kernels spent in timed calls."""
+    generate (search + cost model) + builder (compile, link, stage; with pipelining the browser
+    times earlier chunks meanwhile) + join (waiting for the browser's results). `browser_s` is
+    the time the browser was busy with the batch (sessions, warm-up, timing, verification) and
+    `kernel_s` the part of that the kernels spent in timed calls."""
 
     trials: int
     wall_s: float
@@ -173,6 +178,19 @@ class SearchBatch:
     join_s: float
     kernel_s: float
     best_s: float | None  # best search-time median so far (progress, not a final figure)
+    browser_s: float = 0.0
+
+    @property
+    def overhead_parts_s(self) -> dict[str, float]:
+        """The batch's time outside timed calls, in parts that add up to it: `generate`,
+        `compile_wait` (neither searching nor in the browser: compiles not hidden behind
+        timing) and `browser_beyond_kernels`."""
+        browser = min(self.browser_s, self.wall_s - self.generate_s)
+        return {
+            "generate": self.generate_s,
+            "compile_wait": self.wall_s - self.generate_s - browser,
+            "browser_beyond_kernels": browser - self.kernel_s,
+        }
 
 
 @dataclass(frozen=True)
@@ -306,8 +324,10 @@ class _SearchState:
         spent = {k: now.get(k, 0.0) - self.phases_at_batch_start.get(k, 0.0) for k in now}
         wall = time.perf_counter() - self.batch_started
         builder, join = spent.get("builder", 0.0), spent.get("join", 0.0)
+        generate = wall - builder - join
+        browser = spent.get("browser", 0.0)
         self.batches.append(
-            SearchBatch(trials, wall, wall - builder - join, builder, join, kernel_s, self.best_s)
+            SearchBatch(trials, wall, generate, builder, join, kernel_s, self.best_s, browser)
         )
         self.start_batch(phases)
 
@@ -479,7 +499,9 @@ def _tune(
     # pipelined: builds stay off the measure CPUs; else nothing is timed while they run
     build_cpus = cpus if pipelined else None
     all_cpus = len(os.sched_getaffinity(0))
-    workers = options.build_workers or (cpus.work_threads if pipelined and cpus else all_cpus)
+    elastic = pipelined and options.elastic_builds
+    fixed_split = pipelined and not elastic and cpus is not None
+    workers = options.build_workers or (cpus.work_threads if fixed_split and cpus else all_cpus)
     builder = WasmBatchBuilder(
         bench.linker,
         staging,
@@ -488,8 +510,17 @@ def _tune(
         workers,
         timeout_s=options.build_timeout_s,
         cpus=build_cpus,
+        elastic=elastic,
     )
-    runner = BrowserRunner(device, staging, reference, phases, options.measure, state.recorded)
+    runner = BrowserRunner(
+        device,
+        staging,
+        reference,
+        phases,
+        options.measure,
+        state.recorded,
+        timing=builder.timing,
+    )
     target = wasm_target(bench.relaxed_simd)
     if pipelined:
         builder.on_staged = runner.prefetch

@@ -4,12 +4,14 @@ wasm-ld, and stage it for the browser."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,8 @@ from .. import defaults, processes
 from ..errors import ToolchainError
 from ..toolchain.link import KernelLinker, export_kernel_functions
 from .artifact import RecordedKernel, StagedKernel
-from .compile_pool import shared_compile_pool
+from .compile_affinity import CompileAffinity
+from .compile_pool import CompilePool, shared_compile_pool
 from .cpus import CpuPlan
 from .outcome import LINK_FAILED
 from .phases import PhaseTimes
@@ -88,6 +91,7 @@ class WasmBatchBuilder(PyBuilder):
         chunk_size: int = 16,
         timeout_s: float = defaults.BUILD_TIMEOUT_S,
         cpus: CpuPlan | None = None,
+        elastic: bool = False,
     ) -> None:
         super().__init__()
         self.linker = linker
@@ -99,6 +103,18 @@ class WasmBatchBuilder(PyBuilder):
         self.chunk_size = chunk_size
         self.timeout_s = timeout_s
         self.cpus = cpus  # builds run on the plan's work CPUs (the browser has the others)
+        # elastic (with `cpus`): the workers also use the browser's CPUs while it idles
+        self.affinity: CompileAffinity | None = None
+        if cpus is not None and elastic:
+            self.affinity = CompileAffinity(cpus, self._pool().worker_pids)
+
+    def _pool(self) -> CompilePool:
+        return shared_compile_pool(self.max_workers, self.timeout_s)
+
+    def timing(self) -> AbstractContextManager[None]:
+        """For the runner: entered while the browser times kernels (keeps compiles off its
+        CPUs when elastic)."""
+        return self.affinity.timing() if self.affinity is not None else contextlib.nullcontext()
 
     def build(self, build_inputs: list[BuilderInput]) -> list[BuilderResult]:
         results: list[BuilderResult | None] = [None] * len(build_inputs)
@@ -109,33 +125,71 @@ class WasmBatchBuilder(PyBuilder):
                 results[index] = BuilderResult(RecordedKernel(key).encode(), None)
             else:
                 todo.append((index, f"wasm_tune_k{next(_symbols)}", build_input))
-        # With `on_staged` (the runner's prefetch) each chunk is measured while the next builds;
-        # without it the whole batch links into one module.
-        size = self.chunk_size if self.on_staged is not None else max(len(todo), 1)
-        pinned = self.cpus.working() if self.cpus is not None else contextlib.nullcontext()
-        with self.phases.timed("builder"), pinned:
-            for start in range(0, len(todo), size):
-                with processes.temporary_directory("batch") as tmp:
-                    self._build_batch(todo[start : start + size], tmp, results)
+        with (
+            self.phases.timed("builder"),
+            self._pinned(),
+            processes.temporary_directory("batch") as tmp,
+        ):
+            self._build_chunks(todo, tmp, results)
         return [r if r is not None else BuilderResult(None, "not built") for r in results]
 
-    def _build_batch(
+    def _pinned(self) -> AbstractContextManager[None]:
+        return self.cpus.working() if self.cpus is not None else contextlib.nullcontext()
+
+    def _chunk_sizes(self, count: int) -> Iterator[int]:
+        """With `on_staged` (the runner's prefetch) a half-size first chunk, so the browser
+        starts early, then `chunk_size` ones; without it the whole batch in one module."""
+        if self.on_staged is None:
+            return itertools.repeat(max(count, 1))
+        return itertools.chain([max(1, self.chunk_size // 2)], itertools.repeat(self.chunk_size))
+
+    def _build_chunks(
         self, todo: list[tuple[int, str, Any]], tmp: Path, results: list[BuilderResult | None]
     ) -> None:
-        pool = shared_compile_pool(self.max_workers, self.timeout_s)
-        with self.phases.timed("build"):
-            futures = [
-                (index, symbol, pool.submit(build_input.mod, build_input.target, symbol, tmp))
-                for index, symbol, build_input in todo
-            ]
-            compiled = [(index, symbol, pool.result(future)) for index, symbol, future in futures]
+        """Submit every compile at once; link and stage chunks of them in the order they
+        finish, so a slow compile never holds back the candidates compiled after it."""
+        pool = self._pool()
+        inputs = {index: build_input for index, _symbol, build_input in todo}
+        futures = {
+            pool.submit(build_input.mod, build_input.target, symbol, tmp): (index, symbol)
+            for index, symbol, build_input in todo
+        }
+        self._move_workers()  # workers started by these submits
+        sizes = self._chunk_sizes(len(todo))
+        size = next(sizes)
+        finished: list[tuple[int, str, list[Path] | str]] = []
+        pending = set(futures)
+        while pending or finished:
+            if pending:
+                with self.phases.timed("build"):
+                    done, pending = concurrent.futures.wait(
+                        pending, return_when=concurrent.futures.FIRST_COMPLETED
+                    )
+                self._move_workers()  # a worker killed on timeout was replaced
+                finished += [(*futures[future], pool.result(future)) for future in done]
+            while len(finished) >= size or (finished and not pending):
+                chunk, finished = finished[:size], finished[size:]
+                self._stage_chunk(chunk, inputs, tmp / f"chunk{next(_symbols)}.wasm", results)
+                size = next(sizes)
+
+    def _move_workers(self) -> None:
+        if self.affinity is not None:
+            self.affinity.apply()
+
+    def _stage_chunk(
+        self,
+        compiled: list[tuple[int, str, list[Path] | str]],
+        inputs: Mapping[int, BuilderInput],
+        output: Path,
+        results: list[BuilderResult | None],
+    ) -> None:
+        """Link compiled candidates into one module, stage it and hand it to `on_staged`."""
         good = [(i, s, objs) for i, s, objs in compiled if not isinstance(objs, str)]
         for index, _symbol, error in compiled:
             if isinstance(error, str):
                 results[index] = BuilderResult(None, error)
         if not good:
             return
-        output = tmp / "batch.wasm"
         with self.phases.timed("link"):
             link_error = self._link(good, output)
         if link_error is not None:
@@ -147,8 +201,8 @@ class WasmBatchBuilder(PyBuilder):
         for index, symbol, _objs in good:
             results[index] = BuilderResult(StagedKernel(sha, symbol).encode(), None)
         if self.on_staged is not None:
-            first_mod = next(item for item in todo if item[0] == good[0][0])[2].mod
-            self.on_staged(sha, [symbol for _i, symbol, _o in good], argument_spec(first_mod))
+            spec = argument_spec(inputs[good[0][0]].mod)
+            self.on_staged(sha, [symbol for _i, symbol, _o in good], spec)
 
     def _link(self, good: list[tuple[int, str, list[Path]]], output: Path) -> str | None:
         objects = [obj for _i, _s, objs in good for obj in objs]

@@ -54,6 +54,13 @@ class CompilePool:
         except Exception as err:
             return f"{BUILD_FAILED}: {type(err).__name__}: {err}"
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for CompileAffinity)."""
+        # PopenPoolExecutor keeps one PopenWorker per pool thread; `_proc` is its Popen, None
+        # before the first compile and after a kill
+        workers = list(self._pool._worker_map.values())
+        return [w._proc.pid for w in workers if w._proc is not None and w._proc.poll() is None]
+
     def close(self) -> None:
         self._pool.shutdown(wait=False)
 

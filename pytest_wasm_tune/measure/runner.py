@@ -8,11 +8,13 @@ crashes the tab becomes a result with `error_msg`; the browser is recovered and 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -124,6 +126,8 @@ class _Item:
     symbol: str
     future: BrowserRunnerFuture
     log: TrialLog
+    finished: bool = False  # its result is known; the future is set when the job ends
+    run_secs: list[float] | None = None
 
 
 class _DeviceReference:
@@ -158,6 +162,7 @@ class BrowserRunner(PyRunner):
         config: MeasureConfig,
         recorded: Mapping[int, Sequence[float]] | None = None,
         on_trial: Callable[[TrialLog], None] | None = None,
+        timing: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
     ) -> None:
         super().__init__()
         self.device = device
@@ -167,6 +172,7 @@ class BrowserRunner(PyRunner):
         self.config = config
         self.recorded = recorded if recorded is not None else {}
         self.on_trial = on_trial
+        self.timing = timing  # entered around each batch's sessions (CompileAffinity.timing)
         self.best_verified_s = float("inf")
         bound = config.search_warmup_max_ms
         self._search_warmup = None if bound is None else WarmupLimits(max_ms=bound)
@@ -223,13 +229,19 @@ class BrowserRunner(PyRunner):
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
             sha, items, spec = job
+            started = time.perf_counter()
             try:
-                self._measure_batch(StagedKernel(sha, ""), items, spec)
+                with self.timing():
+                    self._measure_batch(StagedKernel(sha, ""), items, spec)
             except Exception as err:
                 for item in items:
-                    if not item.future.done():
+                    if not item.finished:
                         self._finish(item, None, f"runner failed: {type(err).__name__}: {err}")
             finally:
+                # counted before the results are handed over, so the batch that waits for
+                # them sees the browser's time
+                self.phases.add("browser", time.perf_counter() - started)
+                self._resolve(items)
                 self.staging.release(sha)
 
     def _module(self, staged: StagedKernel) -> bytearray:
@@ -316,7 +328,7 @@ class BrowserRunner(PyRunner):
                 self._verify_best(session, measured)
         except WasmTuneError as err:
             for item, _result in measured:
-                if not item.future.done():
+                if not item.finished:
                     self._finish(item, None, f"verification session failed: {err}")
 
     def _verify_best(self, session: BrowserSession, measured: list) -> None:
@@ -458,8 +470,14 @@ class BrowserRunner(PyRunner):
             self.device.recover()
 
     def _finish(self, item: _Item, run_secs: list[float] | None, error: str | None) -> None:
-        item.log.error = error
-        self.logs[item.symbol] = item.log
-        item.future.set(run_secs, error)
-        if self.on_trial is not None:
-            self.on_trial(item.log)
+        item.log.error, item.run_secs, item.finished = error, run_secs, True
+
+    def _resolve(self, items: list[_Item]) -> None:
+        """Hand a job's results over: logs, futures, the trial callback."""
+        for item in items:
+            if not item.finished:
+                self._finish(item, None, "runner failed: the candidate was never measured")
+            self.logs[item.symbol] = item.log
+            item.future.set(item.run_secs, item.log.error)
+            if self.on_trial is not None:
+                self.on_trial(item.log)

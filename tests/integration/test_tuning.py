@@ -87,6 +87,11 @@ def test_tune_small_matmul(
     for batch in result.batches:
         parts = batch.generate_s + batch.builder_s + batch.join_s
         assert parts == pytest.approx(batch.wall_s) and 0 < batch.kernel_s < batch.wall_s
+        # the browser's busy time holds the timed calls; the overhead's parts add up
+        assert batch.kernel_s < batch.browser_s < batch.wall_s
+        overhead = batch.overhead_parts_s
+        assert sum(overhead.values()) == pytest.approx(batch.wall_s - batch.kernel_s)
+        assert min(overhead.values()) >= 0, overhead
     for phase in ("build", "link", "stage", "session", "measure", "verify", "search"):
         assert result.phases_s[phase] > 0 and result.search_phases_s[phase] > 0
     for phase in ("final_session", "final_measure", "final_verify"):
@@ -101,6 +106,27 @@ def test_tune_small_matmul(
         args = [session.upload(a), session.upload(b), session.empty((N, N), "float32")]
         session.run("main", args)
         np.testing.assert_allclose(session.download(args[2]), a @ b, rtol=1e-4, atol=1e-4)
+
+
+def test_pipelined_tuning_times_chunks_while_the_next_ones_compile(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    cpus = local_stack.workbench.cpus
+    if cpus is None or not cpus.separated:
+        pytest.skip("pipelining needs a CPU for the browser and another for compiles")
+    task = TuneTask.from_prim_func(matmul_prim_func(96), "matmul96")
+    options = TuneOptions(trials=16, trials_per_iter=16, seed=2, pipeline=True)
+    result = tune(task, local_stack.workbench, tmp_path, options)
+    assert result.correct and result.trials == 16 and result.errors == 0
+    journal = TrialJournal(result.database_dir).read()
+    timed = [entry for entry in journal if entry.times_s]
+    assert len(timed) >= 8 and all(entry.tier == "optimized" for entry in timed)
+    (batch,) = result.batches
+    # the browser was busy before the builder returned: it timed the first chunk (8 candidates)
+    # while the second one compiled
+    assert batch.browser_s > batch.join_s + 0.1, batch
+    assert sum(batch.overhead_parts_s.values()) == pytest.approx(batch.wall_s - batch.kernel_s)
+    assert min(batch.overhead_parts_s.values()) >= 0, batch
 
 
 def test_an_interrupted_run_resumes_without_measuring_a_candidate_twice(

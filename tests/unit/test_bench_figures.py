@@ -1,5 +1,9 @@
 """bench/figures.py: replicates of one kernel and peers measured in several passes."""
 
+import pytest
+
+from pytest_wasm_tune.tuning import SearchBatch
+
 from .bench_modules import load_bench_module
 
 figures = load_bench_module("figures")
@@ -48,3 +52,26 @@ def test_our_model_timed_in_two_passes_keeps_the_faster_with_its_spread() -> Non
     second = {"median": 75.4, "q1": 73.6, "q3": 78.0, "n": 15, "wasm": "m.wasm"}
     assert figures.fastest_pass([first, second]) == {**second, "passes_median": [84.6, 75.4]}
     assert figures.fastest_pass([first])["passes_median"] == [84.6]
+
+
+def test_overhead_parts_add_up_when_compiles_overlap_the_browser() -> None:
+    # pipelined: the builder phase (6 s) held 4 s of the browser's 9 s busy time
+    batch = SearchBatch(
+        trials=10,
+        wall_s=12.0,
+        generate_s=1.0,
+        builder_s=6.0,
+        join_s=5.0,
+        kernel_s=7.0,
+        best_s=None,
+        browser_s=9.0,
+    )
+    assert batch.overhead_parts_s == {
+        "generate": 1.0,
+        "compile_wait": 2.0,
+        "browser_beyond_kernels": 2.0,
+    }
+    parts = figures.breakdown_per_trial([batch, batch])
+    assert parts == pytest.approx(
+        {"generate": 0.1, "compile_wait": 0.2, "browser_beyond_kernels": 0.2}
+    )
