@@ -121,14 +121,14 @@ class TuneOptions:
     seed: int | None = None
     build_workers: int | None = None  # None: every CPU (pipelined: each work CPU of the plan)
     build_timeout_s: float = defaults.BUILD_TIMEOUT_S  # a slower compile is a failed candidate
-    # measure each chunk of a batch while the next one compiles (only where the CPU plan gives
-    # the browser CPUs of its own). Off by default: on 2 cores the chunks compile on one CPU,
-    # which the convs' compiles cannot keep up with: -0.00 to -0.08 s of overhead per trial
-    # (README: levers of 2026-12-04), while timed repeats share the host with compiles.
-    # Without it, builds use every CPU: nothing is timed while they run.
-    pipeline: bool = False
-    # pipelined: compile workers also use the browser's CPUs while it waits for a chunk
-    # (measure/compile_affinity.py); off: they stay on the work CPUs throughout
+    # time each chunk of a batch while the next ones compile, where the CPU plan gives the
+    # browser CPUs of its own (measure/cpus.py). The compile workers use those CPUs too while
+    # the browser idles and leave them whenever it times (elastic_builds,
+    # measure/compile_affinity.py): overhead per trial 0.13-0.26 -> 0.11-0.16 s (README:
+    # levers of 2026-12-04, evening). Without it builds use every CPU and nothing is timed
+    # meanwhile.
+    pipeline: bool = True
+    # off: the workers stay on the work CPUs throughout (one CPU on a 2-core host)
     elastic_builds: bool = True
     # the search never overlaps timed repeats (MetaSchedule waits for a batch's results)
     search_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
