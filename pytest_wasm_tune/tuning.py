@@ -119,7 +119,7 @@ class TuneOptions:
     keep_staged: bool = False
     fresh: bool = False
     seed: int | None = None
-    build_workers: int | None = None  # None: every CPU (pipelined: each work CPU of the plan)
+    build_workers: int | None = None  # None: every CPU (elastic_builds off: the work CPUs)
     build_timeout_s: float = defaults.BUILD_TIMEOUT_S  # a slower compile is a failed candidate
     # time each chunk of a batch while the next ones compile, where the CPU plan gives the
     # browser CPUs of its own (measure/cpus.py). The compile workers use those CPUs too while
@@ -496,7 +496,8 @@ def _tune(
         reference = HostReference(task.mod, task.arg_specs())
     cpus = bench.cpus
     pipelined = options.pipeline and cpus is not None and cpus.separated
-    # pipelined: builds stay off the measure CPUs; else nothing is timed while they run
+    # pipelined: builds stay off the measure CPUs while the browser times (elastic: they use
+    # them while it idles); not pipelined: nothing is timed while they run
     build_cpus = cpus if pipelined else None
     all_cpus = len(os.sched_getaffinity(0))
     elastic = pipelined and options.elastic_builds
