@@ -67,6 +67,15 @@ def compile_object(mod: Any, target: Any, symbol: str, out_dir: Path) -> list[Pa
     return objects
 
 
+def chunk_sizes(count: int, chunk_size: int | None) -> Iterator[int]:
+    """Sizes of the modules a batch of `count` candidates is linked into: pipelined
+    (`chunk_size` given) a half-size first chunk, so that the browser starts early, then
+    `chunk_size` ones; else the whole batch in one module."""
+    if chunk_size is None:
+        return itertools.repeat(max(count, 1))
+    return itertools.chain([max(1, chunk_size // 2)], itertools.repeat(chunk_size))
+
+
 def argument_spec(mod: Any) -> list[tuple[tuple[int, ...], str]]:
     """(shape, dtype) of each tensor argument of the module's single PrimFunc."""
     from tvm.s_tir.meta_schedule.arg_info import ArgInfo
@@ -136,13 +145,6 @@ class WasmBatchBuilder(PyBuilder):
     def _pinned(self) -> AbstractContextManager[None]:
         return self.cpus.working() if self.cpus is not None else contextlib.nullcontext()
 
-    def _chunk_sizes(self, count: int) -> Iterator[int]:
-        """With `on_staged` (the runner's prefetch) a half-size first chunk, so the browser
-        starts early, then `chunk_size` ones; without it the whole batch in one module."""
-        if self.on_staged is None:
-            return itertools.repeat(max(count, 1))
-        return itertools.chain([max(1, self.chunk_size // 2)], itertools.repeat(self.chunk_size))
-
     def _build_chunks(
         self, todo: list[tuple[int, str, Any]], tmp: Path, results: list[BuilderResult | None]
     ) -> None:
@@ -155,7 +157,7 @@ class WasmBatchBuilder(PyBuilder):
             for index, symbol, build_input in todo
         }
         self._move_workers()  # workers started by these submits
-        sizes = self._chunk_sizes(len(todo))
+        sizes = chunk_sizes(len(todo), self.chunk_size if self.on_staged is not None else None)
         size = next(sizes)
         finished: list[tuple[int, str, list[Path] | str]] = []
         pending = set(futures)

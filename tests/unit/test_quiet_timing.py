@@ -1,12 +1,15 @@
-"""CPU plans (browser vs compile CPUs), candidate outcomes and the trial journal."""
+"""CPU plans (browser vs compile CPUs), pipelined chunks, candidate outcomes and the trial
+journal."""
 
 import os
 import threading
+from itertools import islice
 from pathlib import Path
 
 import pytest
 
 from pytest_wasm_tune.artifacts.trial_journal import TrialEntry, TrialJournal
+from pytest_wasm_tune.measure.builder import chunk_sizes
 from pytest_wasm_tune.measure.cpus import CpuPlan, parse_cpu_list
 from pytest_wasm_tune.measure.outcome import Outcome, classify
 
@@ -89,3 +92,10 @@ def test_journal_round_trips_and_survives_a_torn_last_line(tmp_path: Path) -> No
     third = TrialEntry(3, Outcome.BUILD_TIMEOUT, error="wasm build timed out: killed after 30 s")
     journal.append([third])
     assert journal.read() == [first, second, third]
+
+
+def test_pipelined_batches_start_with_a_half_chunk_else_one_module() -> None:
+    assert list(islice(chunk_sizes(64, 16), 4)) == [8, 16, 16, 16]
+    assert list(islice(chunk_sizes(64, 1), 2)) == [1, 1]
+    assert list(islice(chunk_sizes(64, None), 2)) == [64, 64]
+    assert next(chunk_sizes(0, None)) == 1
