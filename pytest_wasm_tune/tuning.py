@@ -124,9 +124,9 @@ class TuneOptions:
     # time each chunk of a batch while the next ones compile, where the CPU plan gives the
     # browser CPUs of its own (measure/cpus.py). The compile workers use those CPUs too while
     # the browser idles and leave them whenever it times (elastic_builds,
-    # measure/compile_affinity.py): overhead per trial 0.13-0.26 -> 0.11-0.16 s (README:
-    # levers of 2026-12-04, evening). Without it builds use every CPU and nothing is timed
-    # meanwhile.
+    # measure/compile_affinity.py): the convs' overhead per trial 0.20-0.26 -> 0.13-0.15 s
+    # (README: levers of 2026-12-04 evening). Without it builds use every CPU and nothing is
+    # timed meanwhile.
     pipeline: bool = True
     # off: the workers stay on the work CPUs throughout (one CPU on a 2-core host)
     elastic_builds: bool = True
@@ -501,7 +501,7 @@ def _tune(
     build_cpus = cpus if pipelined else None
     all_cpus = len(os.sched_getaffinity(0))
     elastic = pipelined and options.elastic_builds
-    fixed_split = pipelined and not elastic and cpus is not None
+    fixed_split = cpus is not None and pipelined and not elastic  # compiles on work CPUs only
     workers = options.build_workers or (cpus.work_threads if fixed_split and cpus else all_cpus)
     builder = WasmBatchBuilder(
         bench.linker,

@@ -1,6 +1,7 @@
 """MetaSchedule builder: compile candidates for wasm32+SIMD in worker processes (each compile
-bounded in time), link a whole batch into one module against the cached runtime objects with
-wasm-ld, and stage it for the browser."""
+bounded in time), link them into modules against the cached runtime objects with wasm-ld (a
+whole batch in one, or pipelined, chunks in the order their compiles finish, each handed to the
+runner at once) and stage them for the browser."""
 
 from __future__ import annotations
 
