@@ -73,6 +73,8 @@ SESSION_OPEN_TIMEOUT_S = 30.0
 SESSION_END_TIMEOUT_S = 10.0
 REMOTE_CALL_TIMEOUT_S = 60.0
 SUBPROCESS_TIMEOUT_S = 900.0
+# pipelined builds: candidates per module (the first one of a batch is half as large)
+PIPELINE_CHUNK_SIZE = 16
 BUILD_TIMEOUT_S = 30.0  # one candidate's compile (MetaSchedule's LocalBuilder default)
 
 MEASURE_REPEAT = 3

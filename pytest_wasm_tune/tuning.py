@@ -130,6 +130,8 @@ class TuneOptions:
     pipeline: bool = True
     # off: the workers stay on the work CPUs throughout (one CPU on a 2-core host)
     elastic_builds: bool = True
+    # pipelined: candidates per module (the first one is half as large); each is a session
+    chunk_size: int = defaults.PIPELINE_CHUNK_SIZE
     # the search never overlaps timed repeats (MetaSchedule waits for a batch's results)
     search_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     # the evolutionary search's population and mutation rounds per batch: its cost per batch
@@ -510,6 +512,7 @@ def _tune(
         state.recorded,
         workers,
         timeout_s=options.build_timeout_s,
+        chunk_size=options.chunk_size,
         cpus=build_cpus,
         elastic=elastic,
     )

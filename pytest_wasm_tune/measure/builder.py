@@ -98,7 +98,7 @@ class WasmBatchBuilder(PyBuilder):
         max_workers: int = 2,
         on_staged: Callable[[str, list[str], list[tuple[tuple[int, ...], str]]], None]
         | None = None,
-        chunk_size: int = 16,
+        chunk_size: int = defaults.PIPELINE_CHUNK_SIZE,
         timeout_s: float = defaults.BUILD_TIMEOUT_S,
         cpus: CpuPlan | None = None,
         elastic: bool = False,
