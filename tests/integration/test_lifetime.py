@@ -60,8 +60,11 @@ def _survivors(started: list[psutil.Process], scratch: Path) -> list[str]:
     for process in alive:
         with contextlib.suppress(psutil.Error):
             left.append(f"{process.pid} {' '.join(process.cmdline())[:120]}")
-    # the child's own TMPDIR: whatever is in it (ours, the browser's) was left by the run
-    return left + [f"left {path}" for path in scratch.iterdir()]
+    # the child's own TMPDIR: whatever is in it (ours, the browser's) was left by the run, but
+    # for the host's measurement lock file, which every run shares and keeps (host_lock.py)
+    lock = scratch / f"pytest-wasm-tune-{os.getuid()}"
+    kept = [lock] if lock.is_dir() and [p.name for p in lock.iterdir()] == ["measure.lock"] else []
+    return left + [f"left {path}" for path in scratch.iterdir() if path not in kept]
 
 
 def _running(process: psutil.Process) -> bool:
