@@ -34,6 +34,8 @@ class CompileAffinity:
         self.plan = plan
         self._worker_pids = worker_pids
         self._timing = 0  # nested or concurrent timing sessions
+        # workers already on `current` (threads they start later inherit it)
+        self._placed: set[int] = set()
         self._lock = threading.Lock()
 
     @property
@@ -46,28 +48,32 @@ class CompileAffinity:
         """While the browser times kernels: workers off its CPUs."""
         with self._lock:
             self._timing += 1
-            self._move_workers()
+            self._move_workers(everyone=True)
         try:
             yield
         finally:
             with self._lock:
                 self._timing -= 1
-                self._move_workers()
+                self._move_workers(everyone=True)
 
     def apply(self) -> None:
-        """Give every current worker (also one started since the last move) the current CPUs."""
+        """Give a worker started since the last move (a replaced one) the current CPUs."""
         with self._lock:
-            self._move_workers()
+            self._move_workers(everyone=False)
 
-    def _move_workers(self) -> None:
+    def _move_workers(self, everyone: bool) -> None:
         cpus = self.current
-        for pid in self._worker_pids():
+        pids = set(self._worker_pids())
+        if everyone:
+            self._placed.clear()
+        for pid in pids - self._placed:
             for tid in _thread_ids(pid):
                 # a worker (or thread) may exit meanwhile: a killed compile, a recycled worker
                 with contextlib.suppress(OSError):
                     os.sched_setaffinity(tid, cpus)
                     if os.getpriority(os.PRIO_PROCESS, tid) < WORKER_NICENESS:
                         os.setpriority(os.PRIO_PROCESS, tid, WORKER_NICENESS)
+        self._placed = pids
 
 
 def _thread_ids(pid: int) -> list[int]:
