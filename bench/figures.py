@@ -23,7 +23,7 @@ def spread_figures(flops: float, spread: Any) -> dict[str, Any] | None:
 
 def breakdown_per_trial(batches: Any) -> dict[str, float]:
     """Seconds per search trial outside timed calls, by part (SearchBatch.overhead_parts_s:
-    generate, compile_wait, browser_beyond_kernels); they add up to the overhead."""
+    generate, compile_wait, warmup, calibration, browser_rest); they add up to the overhead."""
     trials = sum(b.trials for b in batches) or 1
     totals: dict[str, float] = {}
     for batch in batches:

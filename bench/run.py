@@ -24,8 +24,10 @@ runners-up interleaved in one fresh session, with their spread), never search-ti
 - overhead_per_trial_s: per search batch, (wall − time the kernels spent in timed repeats) /
   trials, over the batches of every SIMD128 kernel; median over them (≥ 4 batches), with a
   per-trial breakdown (generate: MetaSchedule search + cost model; compile_wait: compiles,
-  links and staging not hidden behind the browser's timing; browser_beyond_kernels: the
-  browser's busy time outside timed calls) that adds up to the mean.
+  links and staging not hidden behind the browser's timing; warmup and calibration: the page's
+  calls before the timed repeats; browser_rest: the browser's other busy time outside timed
+  calls, i.e. sessions, tier-up compiles, RPC round trips, verification) that adds up to the
+  mean.
 - quiet_timing: the tuned matmul's spread with the builder idle vs busy (see bench/quiet.py).
 - resnet18_ms: ours (the `resnet-18.wasm` of the last `make tune`, when there is one, timed
   here before and after the tunings, 15 calls each; the faster pass counts, as for the peers)

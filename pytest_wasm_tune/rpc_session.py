@@ -63,6 +63,8 @@ class Measurement:
     # "optimized": the page compiled the kernel with the engine's optimizing tier before timing
     # it (V8 natives); "" when the engine's own tiering decided (web/README.md, "Warm code")
     tier: str = ""
+    warmup_ms: float = 0.0  # time in warm-up calls
+    untimed_ms: float = 0.0  # calls neither warm-up nor kept: calibration, dropped repeats
 
     @property
     def median_s(self) -> float:
@@ -90,6 +92,8 @@ class Measurement:
             str(reply.get("warmup_stop", "")),
             int(reply.get("restarts", 0)),
             str(reply.get("tier", "")),
+            float(reply.get("warmup_ms", 0.0)),
+            float(reply.get("untimed_ms", 0.0)),
         )
 
 

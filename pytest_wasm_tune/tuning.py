@@ -170,8 +170,9 @@ class SearchBatch:
     """One MetaSchedule search batch, as the tuner's main thread saw it: `wall_s` adds up as
     generate (search + cost model) + builder (compile, link, stage; with pipelining the browser
     times earlier chunks meanwhile) + join (waiting for the browser's results). `browser_s` is
-    the time the browser was busy with the batch (sessions, warm-up, timing, verification) and
-    `kernel_s` the part of that the kernels spent in timed calls."""
+    the time the browser was busy with the batch (sessions, warm-up, timing, verification);
+    of that, the kernels spent `kernel_s` in timed calls, `warmup_s` in the page's warm-up and
+    `untimed_s` in calibration batches and dropped repeats."""
 
     trials: int
     wall_s: float
@@ -181,17 +182,22 @@ class SearchBatch:
     kernel_s: float
     best_s: float | None  # best search-time median so far (progress, not a final figure)
     browser_s: float = 0.0
+    warmup_s: float = 0.0
+    untimed_s: float = 0.0
 
     @property
     def overhead_parts_s(self) -> dict[str, float]:
         """The batch's time outside timed calls, in parts that add up to it: `generate`,
         `compile_wait` (neither searching nor in the browser: compiles not hidden behind
-        timing) and `browser_beyond_kernels`."""
+        timing), the page's `warmup` and `calibration` calls, and `browser_rest` (sessions,
+        tier-up compiles, RPC round trips, verification)."""
         browser = min(self.browser_s, self.wall_s - self.generate_s)
         return {
             "generate": self.generate_s,
             "compile_wait": self.wall_s - self.generate_s - browser,
-            "browser_beyond_kernels": browser - self.kernel_s,
+            "warmup": self.warmup_s,
+            "calibration": self.untimed_s,
+            "browser_rest": browser - self.kernel_s - self.warmup_s - self.untimed_s,
         }
 
 
@@ -321,7 +327,11 @@ class _SearchState:
         self.batch_started = time.perf_counter()
         self.phases_at_batch_start = phases.snapshot()
 
-    def end_batch(self, phases: PhaseTimes, trials: int, kernel_s: float) -> None:
+    def end_batch(self, phases: PhaseTimes, trials: int, entries: list[TrialEntry]) -> None:
+        measured = [entry for entry in entries if not entry.outcome.failed]
+        kernel_s = sum(entry.number * sum(entry.times_s) for entry in measured)
+        warmup_s = sum(entry.warmup_ms for entry in measured) / 1000
+        untimed_s = sum(entry.untimed_ms for entry in measured) / 1000
         now = phases.snapshot()
         spent = {k: now.get(k, 0.0) - self.phases_at_batch_start.get(k, 0.0) for k in now}
         wall = time.perf_counter() - self.batch_started
@@ -329,7 +339,18 @@ class _SearchState:
         generate = wall - builder - join
         browser = spent.get("browser", 0.0)
         self.batches.append(
-            SearchBatch(trials, wall, generate, builder, join, kernel_s, self.best_s, browser)
+            SearchBatch(
+                trials,
+                wall,
+                generate,
+                builder,
+                join,
+                kernel_s,
+                self.best_s,
+                browser,
+                warmup_s,
+                untimed_s,
+            )
         )
         self.start_batch(phases)
 
@@ -383,12 +404,7 @@ def _make_callbacks(
             state.entries.extend(new_entries)
             if batch_best is not None and (state.best_s is None or batch_best < state.best_s):
                 state.best_s = batch_best
-            kernel_s = sum(
-                entry.number * sum(entry.times_s)
-                for entry in new_entries
-                if not entry.outcome.failed
-            )
-            state.end_batch(runner.phases, len(measure_candidates), kernel_s)
+            state.end_batch(runner.phases, len(measure_candidates), new_entries)
             if progress is not None:
                 progress(
                     ProgressEvent(
@@ -429,6 +445,8 @@ def _trial_entry(
         warmup_stop=log.warmup_stop if log is not None else "",
         restarts=log.restarts if log is not None else 0,
         tier=log.tier if log is not None else "",
+        warmup_ms=log.warmup_ms if log is not None else 0.0,
+        untimed_ms=log.untimed_ms if log is not None else 0.0,
     )
 
 

@@ -37,6 +37,8 @@ class TrialEntry:
     warmup_stop: str = ""
     restarts: int = 0  # the page restarted the timed repeats (the code got faster)
     tier: str = ""  # "optimized": compiled with the engine's optimizing tier before timing
+    warmup_ms: float = 0.0  # time in the warm-up's calls
+    untimed_ms: float = 0.0  # time in calls neither warm-up nor timed (calibration batches)
 
     def to_json(self) -> str:
         data: dict[str, Any] = asdict(self)
@@ -61,6 +63,8 @@ class TrialEntry:
             warmup_stop=str(data.get("warmup_stop", "")),
             restarts=int(data.get("restarts", 0)),
             tier=str(data.get("tier", "")),
+            warmup_ms=float(data.get("warmup_ms", 0.0)),
+            untimed_ms=float(data.get("untimed_ms", 0.0)),
         )
 
 

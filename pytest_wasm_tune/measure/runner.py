@@ -83,6 +83,8 @@ class TrialLog:
     warmup_stop: str = ""  # how the page's warm-up ended ("stable", "time", ...)
     restarts: int = 0  # repeats dropped because the code got faster after the warm-up
     tier: str = ""  # "optimized": the page compiled it with the optimizing tier first
+    warmup_ms: float = 0.0  # spent in warm-up calls
+    untimed_ms: float = 0.0  # spent in calls neither warm-up nor timed (calibration)
 
 
 @dataclass(frozen=True)
@@ -316,6 +318,7 @@ class BrowserRunner(PyRunner):
                     result.warmup_stop,
                 )
                 item.log.restarts, item.log.tier = result.restarts, result.tier
+                item.log.warmup_ms, item.log.untimed_ms = result.warmup_ms, result.untimed_ms
                 measured.append((item, result))
             self._verify_best(session, measured)
             measured.clear()

@@ -83,6 +83,7 @@ def test_tune_small_matmul(
     # Chromium: every kernel was compiled with V8's optimizing tier before it was timed
     timed = [entry for entry in journal if entry.times_s]
     assert timed and all(entry.tier == "optimized" for entry in timed), {e.tier for e in timed}
+    assert all(entry.warmup_ms > 0 and entry.untimed_ms >= 0 for entry in timed)
     assert [batch.trials for batch in result.batches] == [8, 8]
     for batch in result.batches:
         parts = batch.generate_s + batch.builder_s + batch.join_s
@@ -91,7 +92,7 @@ def test_tune_small_matmul(
         assert batch.kernel_s < batch.browser_s < batch.wall_s
         overhead = batch.overhead_parts_s
         assert sum(overhead.values()) == pytest.approx(batch.wall_s - batch.kernel_s)
-        assert min(overhead.values()) >= 0, overhead
+        assert min(overhead.values()) >= 0 and overhead["warmup"] > 0, overhead
     for phase in ("build", "link", "stage", "session", "measure", "verify", "search"):
         assert result.phases_s[phase] > 0 and result.search_phases_s[phase] > 0
     for phase in ("final_session", "final_measure", "final_verify"):

@@ -126,6 +126,8 @@ def test_with_wasm_tune_each_task_is_tuned(project: pytest.Pytester) -> None:
         "warmup_stop": "",
         "restarts": 0,
         "tier": "",
+        "warmup_ms": 0.0,
+        "untimed_ms": 0.0,
     }
     junit = (project.path / "junit.xml").read_text()
     assert '<property name="wasm_tune_best_gflops" value="4.0" />' in junit

@@ -65,13 +65,24 @@ def test_overhead_parts_add_up_when_compiles_overlap_the_browser() -> None:
         kernel_s=7.0,
         best_s=None,
         browser_s=9.0,
+        warmup_s=0.5,
+        untimed_s=0.25,
     )
     assert batch.overhead_parts_s == {
         "generate": 1.0,
         "compile_wait": 2.0,
-        "browser_beyond_kernels": 2.0,
+        "warmup": 0.5,
+        "calibration": 0.25,
+        "browser_rest": 1.25,
     }
+    assert sum(batch.overhead_parts_s.values()) == batch.wall_s - batch.kernel_s
     parts = figures.breakdown_per_trial([batch, batch])
     assert parts == pytest.approx(
-        {"generate": 0.1, "compile_wait": 0.2, "browser_beyond_kernels": 0.2}
+        {
+            "generate": 0.1,
+            "compile_wait": 0.2,
+            "warmup": 0.05,
+            "calibration": 0.025,
+            "browser_rest": 0.125,
+        }
     )

@@ -53,9 +53,12 @@ def test_measurement_from_the_page_reply() -> None:
     reply = {"ok": True, "number": 2, "times_s": [0.016, 0.017], "warmup_s": [0.032, 0.031]}
     older = Measurement.from_reply(reply)  # a page from before restarts were reported
     assert (older.restarts, older.warmup_number, older.abandoned) == (0, (1, 1), False)
+    assert (older.warmup_ms, older.untimed_ms) == (0.0, 0.0)
     reply |= {"restarts": 1, "warmup_number": [1, 3], "warmup_stop": "stable"}
+    reply |= {"warmup_ms": 125.5, "untimed_ms": 38.0}
     measured = Measurement.from_reply(reply)
     assert (measured.restarts, measured.warmup_calls, measured.warmup_stop) == (1, 4, "stable")
+    assert (measured.warmup_ms, measured.untimed_ms) == (125.5, 38.0)
     assert measured.median_s == pytest.approx(0.0165)
 
 

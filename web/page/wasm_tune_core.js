@@ -290,8 +290,8 @@ export async function warmUp({ timeBatch, yieldToLoop, minCalls = 1, abandonAbov
  *    time stops improving, within `warmupLimits`. An abandoned candidate is timed by its
  *    fastest warm-up call alone (`abandoned: true`, number 1).
  * 2. If number <= 0: a first guess from the fastest warm-up unit, then calibration batches of
- *    `number` calls (untimed for the result) until one lasts >= minRepeatMs; the batch that
- *    reaches the floor is kept as the first repeat.
+ *    `number` calls (untimed for the result) until one lasts >= REPEAT_FLOOR_SLACK × minRepeatMs
+ *    (the floor the repeats are held to); the batch that reaches it is kept as the first repeat.
  * 3. `repeat` timed repeats of `number` calls. When `number` was calibrated, a repeat shorter
  *    than REPEAT_FLOOR_SLACK × minRepeatMs means the code got faster than the warm-up saw (a
  *    late tier-up, or contention that ended): the repeats so far timed other code, so they are
@@ -312,7 +312,8 @@ export async function warmUp({ timeBatch, yieldToLoop, minCalls = 1, abandonAbov
  * @param {number} [o.maxNumber]
  * @returns {Promise<{number: number, timesS: number[], warmupS: number[], warmupNumber: number[],
  *   warmupCalls: number, warmupMs: number, warmupStop: string, calibrationMs: number[],
- *   restarts: number, abandoned: boolean}>}
+ *   untimedMs: number, restarts: number, abandoned: boolean}>} `untimedMs`: the calls that
+ *   were neither warm-up nor kept repeats (calibration batches, repeats dropped by restarts)
  */
 export async function runMeasurement(o) {
   const maxNumber = o.maxNumber ?? MAX_NUMBER;
@@ -341,7 +342,7 @@ export async function runMeasurement(o) {
   let timesS = [];
   if (warm.stop === "abandoned") {
     // far slower than the best known candidate: one call tells enough, spare the repeats
-    return { number: 1, timesS: [warm.bestMs / 1000], calibrationMs, restarts: 0, abandoned: true, ...report };
+    return { number: 1, timesS: [warm.bestMs / 1000], calibrationMs, untimedMs: 0, restarts: 0, abandoned: true, ...report };
   }
   const calibrated = number <= 0 && minRepeatMs > 0;
   if (number <= 0) {
@@ -350,8 +351,8 @@ export async function runMeasurement(o) {
       for (let round = 0; round < MAX_CALIBRATION_ROUNDS; ++round) {
         const durationMs = o.timeBatch(number);
         await o.yieldToLoop();
-        if (durationMs >= minRepeatMs) {
-          // a batch at the final `number` that met the floor is a full repeat: keep it
+        if (durationMs >= minRepeatMs * REPEAT_FLOOR_SLACK) {
+          // a batch that met the floor (with the repeats' slack) is a full repeat: keep it
           timesS.push(durationMs / number / 1000);
           break;
         }
@@ -363,19 +364,22 @@ export async function runMeasurement(o) {
   }
 
   let restarts = 0;
+  let droppedMs = 0; // repeats dropped by restarts
   while (timesS.length < repeat) {
     const durationMs = o.timeBatch(number);
     await o.yieldToLoop();
     const tooShort = durationMs < minRepeatMs * REPEAT_FLOOR_SLACK && number < maxNumber;
     if (calibrated && tooShort && restarts < MAX_REPEAT_RESTARTS) {
       restarts += 1;
+      droppedMs += timesS.reduce((sum, t) => sum + t * number * 1000, durationMs);
       timesS = [];
       number = calibrateNumber(durationMs / number, minRepeatMs, maxNumber);
       continue;
     }
     timesS.push(durationMs / number / 1000);
   }
-  return { number, timesS, calibrationMs, restarts, abandoned: false, ...report };
+  const untimedMs = calibrationMs.reduce((sum, ms) => sum + ms, droppedMs);
+  return { number, timesS, calibrationMs, untimedMs, restarts, abandoned: false, ...report };
 }
 
 function toCount(value, name, min) {
@@ -440,13 +444,13 @@ export function errorResult(err) {
 }
 
 /**
- * `{"ok":true,"number":n,"times_s":[...],"warmup_s":[...],"abandoned":bool,"restarts":n}` plus, when the
+ * `{"ok":true,"number":n,"times_s":[...],"warmup_s":[...],"abandoned":bool,"restarts":n,"untimed_ms":ms}` plus, when the
  * warm-up is known, "warmup_number" (calls per warm-up unit), "warmup_calls", "warmup_ms" and
  * "warmup_stop", and "tier" ("optimized") when the page compiled the code with the engine's
  * optimizing tier before timing it (wasm_tune_tier.js).
  */
-export function measureResult({ number, timesS, warmupS, abandoned = false, warmupNumber, warmupCalls, warmupMs, warmupStop, restarts = 0, tier = "" }) {
-  const out = { ok: true, number, times_s: timesS, warmup_s: warmupS, abandoned, restarts };
+export function measureResult({ number, timesS, warmupS, abandoned = false, warmupNumber, warmupCalls, warmupMs, warmupStop, untimedMs = 0, restarts = 0, tier = "" }) {
+  const out = { ok: true, number, times_s: timesS, warmup_s: warmupS, abandoned, restarts, untimed_ms: untimedMs };
   if (tier) out.tier = tier;
   if (warmupStop !== undefined) {
     Object.assign(out, { warmup_number: warmupNumber, warmup_calls: warmupCalls, warmup_ms: warmupMs, warmup_stop: warmupStop });

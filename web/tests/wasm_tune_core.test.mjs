@@ -126,11 +126,36 @@ describe("runMeasurement", () => {
     // checked and scaled up until a batch lasts 40 ms.
     const k = fakeKernel(0.0003, 0.005, { warmupExtraMs: [0.2] });
     const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: 0, warmup: 1 });
-    assert.ok(r.number * 0.0003 >= 40, `number=${r.number}`);
+    assert.ok(r.number * 0.0003 >= 40 * core.REPEAT_FLOOR_SLACK, `number=${r.number}`);
     assert.ok(r.number * 0.0003 < 40 * 1.3, `number=${r.number}`);
-    assert.ok(r.calibrationMs.every((ms) => ms < 40), "only batches below the floor are calibration");
+    assert.ok(r.calibrationMs.every((ms) => ms < 36), "only batches below the floor are calibration");
+    assert.equal(r.untimedMs, r.calibrationMs.reduce((a, b) => a + b, 0));
     assert.ok(r.calibrationMs.length <= 4);
     for (const t of r.timesS) assert.ok(Math.abs(t - 3e-7) / 3e-7 < 0.01);
+  });
+
+  it("keeps a first calibration batch a little short of the floor as a repeat", async () => {
+    // the warm-up saw 1 ms per call, the calls then ran at 0.98 ms: 40 calls last 39.2 ms,
+    // which the repeats' floor slack accepts, so nothing is run twice
+    let first = true;
+    const timeBatch = (n) => (first ? ((first = false), 1) : n * 0.98);
+    const r = await core.runMeasurement({ ...base, timeBatch, number: 0, warmup: 1, warmupLimits: { maxCalls: 1 } });
+    assert.equal(r.number, 40);
+    assert.deepEqual(r.calibrationMs, []);
+    assert.equal(r.untimedMs, 0);
+    assert.equal(r.timesS.length, 3);
+  });
+
+  it("counts repeats dropped by a restart as untimed", async () => {
+    // warm-up at 1 ms per call; from the second batch on the code runs at 0.5 ms
+    const perCall = [1, 1, 0.5];
+    let batches = 0;
+    const timeBatch = (n) => n * perCall[Math.min(batches++, perCall.length - 1)];
+    const r = await core.runMeasurement({ ...base, timeBatch, number: 0, warmup: 1, warmupLimits: { maxCalls: 1 } });
+    assert.equal(r.restarts, 1);
+    assert.equal(r.number, 80);
+    // kept first batch (40 calls at 1 ms) and the short repeat (40 calls at 0.5 ms) were dropped
+    assert.equal(r.untimedMs, 40 + 20);
   });
 
   it("calibrates a call below the timer resolution", async () => {
@@ -165,7 +190,7 @@ describe("runMeasurement", () => {
     const frozen = { timeBatch: (n) => (n === 1 ? 1 : 0) }; // a clock that stops moving
     const r2 = await core.runMeasurement({ ...base, ...frozen, number: 0, repeat: 1, warmup: 1 });
     assert.equal(r2.number, core.MAX_NUMBER);
-    const stuck = { timeBatch: (n) => (n === 1 ? 1 : 39.6) }; // batches never reach 40 ms
+    const stuck = { timeBatch: (n) => (n === 1 ? 1 : 35.9) }; // batches never reach 0.9 × 40 ms
     const r3 = await core.runMeasurement({ ...base, ...stuck, number: 0, repeat: 1, warmup: 1 });
     assert.equal(r3.calibrationMs.length, core.MAX_CALIBRATION_ROUNDS);
   });
@@ -321,11 +346,11 @@ describe("measureTimerResolution", () => {
 describe("result JSON", () => {
   it("shapes measure, ok, error and info results", () => {
     assert.deepEqual(JSON.parse(core.measureResult({ number: 3, timesS: [1e-3], warmupS: [2e-3] })), {
-      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3], abandoned: false, restarts: 0,
+      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3], abandoned: false, restarts: 0, untimed_ms: 0,
     });
-    const warmed = { number: 3, timesS: [1e-3], warmupS: [2e-3], warmupNumber: [1], warmupCalls: 1, warmupMs: 2, warmupStop: "time", restarts: 2 };
+    const warmed = { number: 3, timesS: [1e-3], warmupS: [2e-3], warmupNumber: [1], warmupCalls: 1, warmupMs: 2, warmupStop: "time", untimedMs: 7.5, restarts: 2 };
     assert.deepEqual(JSON.parse(core.measureResult(warmed)), {
-      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3], abandoned: false, restarts: 2,
+      ok: true, number: 3, times_s: [1e-3], warmup_s: [2e-3], abandoned: false, restarts: 2, untimed_ms: 7.5,
       warmup_number: [1], warmup_calls: 1, warmup_ms: 2, warmup_stop: "time",
     });
     assert.deepEqual(JSON.parse(core.okResult()), { ok: true });
