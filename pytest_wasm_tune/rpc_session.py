@@ -213,9 +213,6 @@ class BrowserSession:
 
         return self.call(lambda: tvm.runtime.empty(tuple(shape), dtype, self.device), "allocating")
 
-    def copy_into(self, tensor: Any, array: np.ndarray) -> None:
-        self.call(lambda: tensor.copyfrom(array), "uploading a tensor")
-
     def download(self, tensor: Any) -> np.ndarray:
         return self.call(tensor.numpy, "downloading a tensor")
 
@@ -247,6 +244,10 @@ class BrowserSession:
         {"count", "mismatches", "maxAbs", "maxRel"}."""
         reply = self._page_call("wasm_tune.compare", float(rtol), float(atol), actual, expected)
         return dict(reply["results"][0])
+
+    def copy(self, destinations: Sequence[Any], sources: Sequence[Any]) -> None:
+        """Copy device tensors into their twins in the page (no transfer to or from the host)."""
+        self._page_call("wasm_tune.copy", *destinations, *sources)
 
     def fill_random(self, seed: int, tensors: Sequence[Any]) -> None:
         """Fill tensors in place with the page's deterministic generator (dtype-aware)."""

@@ -329,8 +329,8 @@ class _SearchState:
 
     def end_batch(self, phases: PhaseTimes, trials: int, entries: list[TrialEntry]) -> None:
         measured = [entry for entry in entries if not entry.outcome.failed]
-        kernel_s = sum(entry.number * sum(entry.times_s) for entry in measured)
-        warmup_s = sum(entry.warmup_ms for entry in measured) / 1000
+        kernel_s = sum(entry.timed_s for entry in measured)
+        warmup_s = sum(entry.warmup_s for entry in measured)
         untimed_s = sum(entry.untimed_ms for entry in measured) / 1000
         now = phases.snapshot()
         spent = {k: now.get(k, 0.0) - self.phases_at_batch_start.get(k, 0.0) for k in now}

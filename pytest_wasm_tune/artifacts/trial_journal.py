@@ -40,6 +40,17 @@ class TrialEntry:
     warmup_ms: float = 0.0  # time in the warm-up's calls
     untimed_ms: float = 0.0  # time in calls neither warm-up nor timed (calibration batches)
 
+    @property
+    def timed_s(self) -> float:
+        """Seconds in the calls its times come from (abandoned: its fastest warm-up call)."""
+        return self.number * sum(self.times_s)
+
+    @property
+    def warmup_s(self) -> float:
+        """Seconds in warm-up calls beyond those its times come from."""
+        own = self.timed_s if self.outcome is Outcome.ABANDONED else 0.0
+        return max(0.0, self.warmup_ms / 1000 - own)
+
     def to_json(self) -> str:
         data: dict[str, Any] = asdict(self)
         data["outcome"] = self.outcome.value

@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 from tvm.ir.utils import derived_object
 from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture, RunnerInput, RunnerResult
 
@@ -133,19 +134,32 @@ class _Item:
 
 
 class _DeviceReference:
-    """The host reference's inputs and outputs uploaded to a session, on first use."""
+    """The host reference on a session's device, uploaded on first use: pristine inputs, the
+    expected values of the arguments the kernel writes (the others must stay equal to their
+    inputs) and working tensors, restored from the pristine inputs in the page before each
+    check, so that each tensor crosses the websocket once per session."""
 
     def __init__(self, reference: HostReference) -> None:
         self._reference = reference
-        self._uploaded: tuple[list[Any], list[Any]] | None = None
+        self._uploaded: tuple[list[Any], list[Any], list[Any]] | None = None
 
     def on(self, session: BrowserSession) -> tuple[list[Any], list[Any]]:
+        """Working tensors holding the inputs, and the expected values."""
         if self._uploaded is None:
-            self._uploaded = (
-                [session.upload(array) for array in self._reference.inputs],
-                [session.upload(array) for array in self._reference.outputs],
-            )
-        return self._uploaded
+            pristine = [session.upload(array) for array in self._reference.inputs]
+            expected = [
+                tensor if np.array_equal(given, wanted) else session.upload(wanted)
+                for tensor, given, wanted in zip(
+                    pristine, self._reference.inputs, self._reference.outputs, strict=True
+                )
+            ]
+            working = [
+                session.empty(array.shape, str(array.dtype)) for array in self._reference.inputs
+            ]
+            self._uploaded = (pristine, expected, working)
+        pristine, expected, working = self._uploaded
+        session.copy(working, pristine)
+        return working, expected
 
     def drop(self) -> None:
         self._uploaded = None
@@ -354,8 +368,6 @@ class BrowserRunner(PyRunner):
     ) -> str | None:
         """Run `symbol` once on the reference inputs and compare every argument in the page."""
         try:
-            for tensor, array in zip(inputs, self.reference.inputs, strict=True):
-                session.copy_into(tensor, array)
             session.run(symbol, inputs)
             for index, (got, want) in enumerate(zip(inputs, expected, strict=True)):
                 dtype = str(self.reference.outputs[index].dtype)

@@ -27,3 +27,15 @@ def wrong_result(
 ):
     for i, j in T.grid(N, N):
         C[i, j] = A[i, j] + B[i, j]  # an add, not a matmul
+
+
+@T.prim_func
+def clobbers_an_input(
+    A: T.Buffer((N, N), "float32"), B: T.Buffer((N, N), "float32"), C: T.Buffer((N, N), "float32")
+):
+    for i, j in T.grid(N, N):
+        C[i, j] = T.float32(0)
+        for k in range(N):
+            C[i, j] = C[i, j] + A[i, k] * B[k, j]
+    for i, j in T.grid(N, N):
+        A[i, j] = T.float32(0)  # the product is right, but an input is overwritten

@@ -97,6 +97,22 @@ def test_fill_random_writes_device_tensors(local_stack: LocalStack) -> None:
         np.testing.assert_array_equal(session.download(tensors[0]), first)
 
 
+def test_copy_restores_tensors_from_their_twins_in_the_page(local_stack: LocalStack) -> None:
+    from pytest_wasm_tune.errors import KernelError
+
+    built = build_wasm(matmul_prim_func(16), local_stack.linker)
+    a = np.arange(256, dtype="float32").reshape(16, 16)
+    b = -a
+    with local_stack.session(built.wasm) as session:
+        sources = [session.upload(a), session.upload(b)]
+        targets = [session.empty((16, 16), "float32") for _ in range(2)]
+        session.copy(targets, sources)
+        np.testing.assert_array_equal(session.download(targets[0]), a)
+        np.testing.assert_array_equal(session.download(targets[1]), b)
+        with pytest.raises(KernelError, match="cannot copy"):
+            session.copy([session.empty((8, 8), "float32")], sources[:1])
+
+
 def test_a_kernel_error_is_reported_as_a_value(local_stack: LocalStack) -> None:
     from pytest_wasm_tune.errors import KernelError
 

@@ -129,6 +129,19 @@ def test_modules_can_be_pushed_over_the_session_instead_of_staged(stack: LocalSt
     assert results[1].error_msg is None and len(results[1].run_secs) == 2
 
 
+def test_a_kernel_that_overwrites_an_input_fails_verification(stack: LocalStack) -> None:
+    builder, runner = _pipeline(stack)
+    try:
+        clobbering = _measure(builder, runner, [faulty_kernels.clobbers_an_input])
+        # the next session's reference starts from pristine inputs again
+        correct = _measure(builder, runner, [MATMUL])
+    finally:
+        runner.close()
+    assert "wrong result in argument 0" in clobbering[0].error_msg
+    assert correct[0].error_msg is None
+    assert [log.verified for log in runner.logs.values()] == [False, True]
+
+
 def test_a_compile_over_its_bound_is_a_failed_candidate_and_the_next_one_builds(
     stack: LocalStack,
 ) -> None:

@@ -99,3 +99,13 @@ def test_pipelined_batches_start_with_a_half_chunk_else_one_module() -> None:
     assert list(islice(chunk_sizes(64, 1), 2)) == [1, 1]
     assert list(islice(chunk_sizes(64, None), 2)) == [64, 64]
     assert next(chunk_sizes(0, None)) == 1
+
+
+def test_an_abandoned_candidates_call_counts_as_timed_not_as_warm_up() -> None:
+    measured = TrialEntry(1, Outcome.MEASURED, 8, (0.001, 0.002), warmup_ms=30.0)
+    assert measured.timed_s == pytest.approx(0.024)
+    assert measured.warmup_s == pytest.approx(0.030)
+    # timed by the faster of its two warm-up calls (0.5 s and 0.6 s)
+    abandoned = TrialEntry(2, Outcome.ABANDONED, 1, (0.5,), warmup_ms=1100.0)
+    assert abandoned.timed_s == pytest.approx(0.5)
+    assert abandoned.warmup_s == pytest.approx(0.6)

@@ -391,6 +391,33 @@ async function compare(inst, rtol, atol, ...args) {
   }
 }
 
+/**
+ * wasm_tune.copy(...destinations, ...sources): copies each source tensor into its destination
+ * twin (same dtype and size) inside wasm memory, so that the host uploads a tensor once per
+ * session and restores it from there. Returns {"ok":true}.
+ */
+async function copy(inst, ...args) {
+  try {
+    if (args.length % 2 !== 0) throw new Error(`copy needs pairs of tensors, got ${args.length}`);
+    const tensors = tensorArgs(inst, args);
+    const half = tensors.length / 2;
+    const bytes = new Uint8Array(inst.memory.memory.buffer);
+    for (let i = 0; i < half; ++i) {
+      const [dst, src] = [tensors[i], tensors[half + i]];
+      const to = tensorExtent(inst, dst, i);
+      const from = tensorExtent(inst, src, half + i);
+      if (core.dtypeName(dst.dtype) !== core.dtypeName(src.dtype) || to.nbytes !== from.nbytes) {
+        throw new Error(`tensor ${i}: cannot copy ${describeTensor(src)} into ${describeTensor(dst)}`);
+      }
+      bytes.copyWithin(to.start, from.start, from.start + from.nbytes);
+    }
+    return core.okResult();
+  } catch (err) {
+    log(`copy: ${core.errorMessage(err)}`);
+    return core.errorResult(err);
+  }
+}
+
 /** wasm_tune.info() */
 async function info() {
   return core.infoResult({
@@ -431,6 +458,7 @@ async function onServerLoad(inst) {
   inst.registerAsyncServerFunc("wasm_tune.measure", neverRejects((...a) => measure(inst, ...a)));
   inst.registerAsyncServerFunc("wasm_tune.fill_random", neverRejects((...a) => fillRandom(inst, ...a)));
   inst.registerAsyncServerFunc("wasm_tune.compare", neverRejects((...a) => compare(inst, ...a)));
+  inst.registerAsyncServerFunc("wasm_tune.copy", neverRejects((...a) => copy(inst, ...a)));
   inst.registerAsyncServerFunc("wasm_tune.info", neverRejects(info));
   registerVmFunctions(inst);
 }
