@@ -61,7 +61,7 @@ runtime: $(STAMPS)/venv $(STAMPS)/web
 # The main job: tune every task in tasks/ (matmuls, the ResNet-18 tasks) in local headless
 # Chromium (relaxed SIMD: Chromium runs fused multiply-adds), then compile ResNet-18 with the
 # tuned databases. 9.5-14 min on 2 cores at 32 trials per task (one slow-compiling candidate
-# took 4.5 min once), so the default is 24: 6.9 min on a 2-core Zen 5 guest (README).
+# took 4.5 min once), so the default is 24: 6.9-7.9 min on 2-core Zen 5 guests (README).
 # Each task's first batch measures its siblings' best schedules (README: sibling seeds).
 TUNE_TRIALS ?= 24
 # where the plugin writes its artifacts (its WASM_TUNE_ARTIFACTS, else ./wasm-tune-artifacts)
