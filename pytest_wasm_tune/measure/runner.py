@@ -18,7 +18,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
 from tvm.ir.utils import derived_object
 from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture, RunnerInput, RunnerResult
 
@@ -148,9 +147,9 @@ class _DeviceReference:
         if self._uploaded is None:
             pristine = [session.upload(array) for array in self._reference.inputs]
             expected = [
-                tensor if np.array_equal(given, wanted) else session.upload(wanted)
-                for tensor, given, wanted in zip(
-                    pristine, self._reference.inputs, self._reference.outputs, strict=True
+                session.upload(wanted) if written else tensor
+                for tensor, wanted, written in zip(
+                    pristine, self._reference.outputs, self._reference.written, strict=True
                 )
             ]
             working = [

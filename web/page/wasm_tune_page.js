@@ -356,34 +356,38 @@ async function fillRandom(inst, seed, ...args) {
 }
 
 /**
+ * Tensor arguments `(...firsts, ...seconds)` as pairs of the same dtype, each with its extent in
+ * wasm memory (`what` names the caller in errors).
+ */
+function tensorPairs(inst, args, what) {
+  if (args.length % 2 !== 0) throw new Error(`${what} needs pairs of tensors, got ${args.length}`);
+  const tensors = tensorArgs(inst, args);
+  const half = tensors.length / 2;
+  return tensors.slice(0, half).map((first, i) => {
+    const second = tensors[half + i];
+    if (core.dtypeName(first.dtype) !== core.dtypeName(second.dtype)) {
+      throw new Error(`${what}, tensor ${i}: ${describeTensor(first)} against ${describeTensor(second)}`);
+    }
+    return { first, second, a: tensorExtent(inst, first, i), b: tensorExtent(inst, second, half + i) };
+  });
+}
+
+/**
  * wasm_tune.compare(rtol, atol, ...actual, ...expected): numpy.allclose of each actual tensor
  * against its expected twin, in the page. Returns {"ok":true,"results":[{count, mismatches,
  * maxAbs, maxRel}, ...]}.
  */
 async function compare(inst, rtol, atol, ...args) {
   try {
-    if (args.length % 2 !== 0) throw new Error(`compare needs pairs of tensors, got ${args.length}`);
-    const tensors = tensorArgs(inst, args);
-    const half = tensors.length / 2;
     const buffer = inst.memory.memory.buffer;
-    const results = [];
-    for (let i = 0; i < half; ++i) {
-      const actual = tensors[i];
-      const expected = tensors[half + i];
-      if (core.dtypeName(actual.dtype) !== core.dtypeName(expected.dtype)) {
-        throw new Error(`tensor ${i}: ${describeTensor(actual)} against ${describeTensor(expected)}`);
-      }
-      const a = tensorExtent(inst, actual, i);
-      const e = tensorExtent(inst, expected, half + i);
-      results.push(
-        core.compareValues(
-          core.typedView(buffer, a.start, a.count, actual.dtype),
-          core.typedView(buffer, e.start, e.count, expected.dtype),
-          Number(rtol),
-          Number(atol),
-        ),
-      );
-    }
+    const results = tensorPairs(inst, args, "compare").map(({ first, second, a, b }) =>
+      core.compareValues(
+        core.typedView(buffer, a.start, a.count, first.dtype),
+        core.typedView(buffer, b.start, b.count, second.dtype),
+        Number(rtol),
+        Number(atol),
+      ),
+    );
     return JSON.stringify({ ok: true, results });
   } catch (err) {
     log(`compare: ${core.errorMessage(err)}`);
@@ -398,19 +402,13 @@ async function compare(inst, rtol, atol, ...args) {
  */
 async function copy(inst, ...args) {
   try {
-    if (args.length % 2 !== 0) throw new Error(`copy needs pairs of tensors, got ${args.length}`);
-    const tensors = tensorArgs(inst, args);
-    const half = tensors.length / 2;
     const bytes = new Uint8Array(inst.memory.memory.buffer);
-    for (let i = 0; i < half; ++i) {
-      const [dst, src] = [tensors[i], tensors[half + i]];
-      const to = tensorExtent(inst, dst, i);
-      const from = tensorExtent(inst, src, half + i);
-      if (core.dtypeName(dst.dtype) !== core.dtypeName(src.dtype) || to.nbytes !== from.nbytes) {
-        throw new Error(`tensor ${i}: cannot copy ${describeTensor(src)} into ${describeTensor(dst)}`);
+    tensorPairs(inst, args, "copy").forEach(({ first, second, a, b }, i) => {
+      if (a.nbytes !== b.nbytes) {
+        throw new Error(`tensor ${i}: cannot copy ${describeTensor(second)} into ${describeTensor(first)}`);
       }
-      bytes.copyWithin(to.start, from.start, from.start + from.nbytes);
-    }
+      bytes.copyWithin(a.start, b.start, b.start + b.nbytes);
+    });
     return core.okResult();
   } catch (err) {
     log(`copy: ${core.errorMessage(err)}`);
