@@ -289,9 +289,10 @@ export async function warmUp({ timeBatch, yieldToLoop, minCalls = 1, abandonAbov
  * 1. The adaptive warm-up (`warmUp`): at least max(warmup, 1) calls, then until the per-call
  *    time stops improving, within `warmupLimits`. An abandoned candidate is timed by its
  *    fastest warm-up call alone (`abandoned: true`, number 1).
- * 2. If number <= 0: a first guess from the fastest warm-up unit, then calibration batches of
- *    `number` calls (untimed for the result) until one lasts >= REPEAT_FLOOR_SLACK × minRepeatMs
- *    (the floor the repeats are held to); the batch that reaches it is kept as the first repeat.
+ * 2. If number <= 0: a first guess from the fastest warm-up unit, then calibration batches run
+ *    back to back, each topping the calls up to the next guess, until together they last
+ *    >= REPEAT_FLOOR_SLACK × minRepeatMs (the floor the repeats are held to); together they are
+ *    the first repeat (`calibrate`), so a short first guess costs no calls.
  * 3. `repeat` timed repeats of `number` calls. When `number` was calibrated, a repeat shorter
  *    than REPEAT_FLOOR_SLACK × minRepeatMs means the code got faster than the warm-up saw (a
  *    late tier-up, or contention that ended): the repeats so far timed other code, so they are
@@ -348,18 +349,10 @@ export async function runMeasurement(o) {
   if (number <= 0) {
     number = calibrateNumber(warm.bestMs, minRepeatMs, maxNumber);
     if (minRepeatMs > 0) {
-      for (let round = 0; round < MAX_CALIBRATION_ROUNDS; ++round) {
-        const durationMs = o.timeBatch(number);
-        await o.yieldToLoop();
-        if (durationMs >= minRepeatMs * REPEAT_FLOOR_SLACK) {
-          // a batch that met the floor (with the repeats' slack) is a full repeat: keep it
-          timesS.push(durationMs / number / 1000);
-          break;
-        }
-        calibrationMs.push(durationMs);
-        if (number >= maxNumber) break;
-        number = nextCalibrationNumber(number, durationMs, minRepeatMs, maxNumber);
-      }
+      const first = await calibrate(o, number, minRepeatMs, maxNumber);
+      number = first.number;
+      calibrationMs.push(...first.shortMs);
+      if (first.repeatS !== null) timesS.push(first.repeatS);
     }
   }
 
@@ -380,6 +373,34 @@ export async function runMeasurement(o) {
   }
   const untimedMs = calibrationMs.reduce((sum, ms) => sum + ms, droppedMs);
   return { number, timesS, calibrationMs, untimedMs, restarts, abandoned: false, ...report };
+}
+
+/**
+ * Calibration batches of `runMeasurement`, run back to back from a first guess of `number`:
+ * each tops the calls so far up to the next guess, until their sum lasts the floor the repeats
+ * are held to (REPEAT_FLOOR_SLACK × minRepeatMs). That sum is the first repeat, so a guess that
+ * fell short costs no calls (`repeatS`: seconds per call). Without it, after
+ * MAX_CALIBRATION_ROUNDS or at `maxNumber`, the batches were calibration only (`shortMs`).
+ * @returns {Promise<{number: number, repeatS: number|null, shortMs: number[]}>}
+ */
+async function calibrate(o, guess, minRepeatMs, maxNumber) {
+  const batchesMs = [];
+  let calls = 0;
+  let spentMs = 0;
+  let target = guess;
+  for (let round = 0; round < MAX_CALIBRATION_ROUNDS; ++round) {
+    const durationMs = o.timeBatch(target - calls);
+    await o.yieldToLoop();
+    batchesMs.push(durationMs);
+    calls = target;
+    spentMs += durationMs;
+    if (spentMs >= minRepeatMs * REPEAT_FLOOR_SLACK) {
+      return { number: calls, repeatS: spentMs / calls / 1000, shortMs: [] };
+    }
+    if (calls >= maxNumber) break;
+    target = nextCalibrationNumber(calls, spentMs, minRepeatMs, maxNumber);
+  }
+  return { number: target, repeatS: null, shortMs: batchesMs };
 }
 
 function toCount(value, name, min) {

@@ -123,15 +123,28 @@ describe("runMeasurement", () => {
 
   it("recovers when the warm-up call was far slower than steady state", async () => {
     // First call 0.2 ms (lazy compilation), then 0.3 us per call: the guess of 200 calls is
-    // checked and scaled up until a batch lasts 40 ms.
+    // topped up until the calls together last 40 ms; they are the first repeat.
     const k = fakeKernel(0.0003, 0.005, { warmupExtraMs: [0.2] });
     const r = await core.runMeasurement({ ...base, timeBatch: k.timeBatch, number: 0, warmup: 1 });
     assert.ok(r.number * 0.0003 >= 40 * core.REPEAT_FLOOR_SLACK, `number=${r.number}`);
     assert.ok(r.number * 0.0003 < 40 * 1.3, `number=${r.number}`);
-    assert.ok(r.calibrationMs.every((ms) => ms < 36), "only batches below the floor are calibration");
-    assert.equal(r.untimedMs, r.calibrationMs.reduce((a, b) => a + b, 0));
-    assert.ok(r.calibrationMs.length <= 4);
+    assert.deepEqual(r.calibrationMs, []);
+    assert.equal(r.untimedMs, 0);
     for (const t of r.timesS) assert.ok(Math.abs(t - 3e-7) / 3e-7 < 0.01);
+  });
+
+  it("tops a short first guess up into the first repeat instead of running it again", async () => {
+    // a slow first call (26 ms, then 12 ms per call) ends the warm-up at its 25 ms bound: the
+    // guess of 2 calls lasts 24 ms, 2 more bring the first repeat to 48 ms over 4 calls
+    const k = fakeKernel(12, 0.005, { warmupExtraMs: [14] });
+    const r = await core.runMeasurement({
+      ...base, timeBatch: k.timeBatch, number: 0, warmup: 1, warmupLimits: { maxMs: 25 },
+    });
+    assert.equal(r.warmupStop, "time");
+    assert.deepEqual(k.calls, [1, 2, 2, 4, 4]);
+    assert.equal(r.number, 4);
+    assert.deepEqual(r.timesS, [0.012, 0.012, 0.012]);
+    assert.equal(r.untimedMs, 0);
   });
 
   it("keeps a first calibration batch a little short of the floor as a repeat", async () => {
@@ -190,9 +203,15 @@ describe("runMeasurement", () => {
     const frozen = { timeBatch: (n) => (n === 1 ? 1 : 0) }; // a clock that stops moving
     const r2 = await core.runMeasurement({ ...base, ...frozen, number: 0, repeat: 1, warmup: 1 });
     assert.equal(r2.number, core.MAX_NUMBER);
-    const stuck = { timeBatch: (n) => (n === 1 ? 1 : 35.9) }; // batches never reach 0.9 × 40 ms
-    const r3 = await core.runMeasurement({ ...base, ...stuck, number: 0, repeat: 1, warmup: 1 });
+    // a clock that moves 1 us per batch whatever it runs: the batches never add up to the
+    // floor, so after MAX_CALIBRATION_ROUNDS they are calibration only
+    const stuck = { timeBatch: (n) => (n === 1 ? 1 : 0.001) };
+    const r3 = await core.runMeasurement({ ...base, ...stuck, number: 0, repeat: 1, warmup: 1, maxNumber: 1e300 });
     assert.equal(r3.calibrationMs.length, core.MAX_CALIBRATION_ROUNDS);
+    // the calibration batches and the repeats that restarts dropped (each also 1 us short)
+    assert.equal(r3.restarts, core.MAX_REPEAT_RESTARTS);
+    const untimedBatches = core.MAX_CALIBRATION_ROUNDS + core.MAX_REPEAT_RESTARTS;
+    assert.ok(Math.abs(r3.untimedMs - 0.001 * untimedBatches) < 1e-12, `${r3.untimedMs}`);
   });
 
   it("yields to the event loop after every call batch", async () => {
