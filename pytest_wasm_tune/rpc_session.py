@@ -20,6 +20,7 @@ import numpy as np
 from . import defaults
 from .errors import KernelError, RemoteCallError
 from .measure.host_lock import host_measure_lock
+from .services.no_delay import no_delay
 
 STAGE_REFERENCE_PREFIX = b"wasm-tune-stage:"
 
@@ -160,6 +161,7 @@ class BrowserSession:
 
         def open_session() -> Any:
             tracker = rpc.connect_tracker(*self._tracker_address)
+            no_delay(tracker._sock)  # TrackerSession keeps its socket in `_sock`
             session = tracker.request(
                 self._key,
                 priority=1,

@@ -1,5 +1,10 @@
 """The artifact path a builder result carries to the runner: a staged batch module + a symbol,
-or a reference to a measurement recorded before (resume)."""
+or a reference to a measurement recorded before (resume).
+
+The paths name no file or directory. MetaSchedule's default measure callbacks include
+RemoveBuildArtifact, which deletes `os.path.dirname(artifact_path)` recursively; the tuner
+replaces those callbacks, and with no directory part a caller who keeps them gets an error
+instead of losing a directory."""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ TVM's `Proxy` listens for websockets on every interface and leaves the origin ch
 which accepts any client that sends no Origin and any Origin matching the Host header (so a page
 on a rebound DNS name passes). This runs TVM's own `ProxyServerHandler` (the pairing and tracker
 logic) but serves its `/ws` endpoint on the requested host only and accepts exactly the page
-origins it is told to, nothing else. It prints one JSON line with its ports when ready.
+origins it is told to, nothing else. Its TCP sockets (clients, the tracker) send small writes
+at once (no_delay.py). It prints one JSON line with its ports when ready.
 
     python -m pytest_wasm_tune.services.proxy_main --host 127.0.0.1 --tracker 127.0.0.1:9190 \
         --allow-origin http://127.0.0.1:8000
@@ -19,6 +20,8 @@ import logging
 import socket
 import sys
 from collections.abc import Iterable
+
+from .no_delay import NoDelayListener, no_delay
 
 
 def normalize_origin(origin: str) -> str:
@@ -66,7 +69,13 @@ def main(argv: list[str] | None = None) -> None:
         def check_origin(self, origin: str) -> bool:
             return origin_allowed(origin, allowed)
 
-    rpc_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    class NoDelayServerHandler(proxy.ProxyServerHandler):
+        def _update_tracker(self, period_update: bool = False) -> None:
+            super()._update_tracker(period_update)
+            if self._tracker_conn is not None:
+                no_delay(self._tracker_conn)
+
+    rpc_sock = NoDelayListener(socket.AF_INET, socket.SOCK_STREAM)
     rpc_sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     rpc_sock.bind((args.host, args.port))
     rpc_sock.listen(16)
@@ -75,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.tracker:
         tracker_host, tracker_port = args.tracker.rsplit(":", 1)
         tracker_addr = (tracker_host, int(tracker_port))
-    handler = proxy.ProxyServerHandler(
+    handler = NoDelayServerHandler(
         rpc_sock, rpc_port, 0, args.timeout_s, args.timeout_s, tracker_addr
     )
     web_sockets = tornado.netutil.bind_sockets(args.web_port, address=args.host)

@@ -53,6 +53,15 @@ def test_artifact_paths_round_trip_and_reject_strangers() -> None:
             decode(bad)
 
 
+def test_artifact_paths_name_no_directory_for_meta_schedule_to_remove() -> None:
+    # MetaSchedule's default measure callbacks include RemoveBuildArtifact, which runs
+    # shutil.rmtree(os.path.dirname(artifact_path)) after each batch. Our paths are
+    # references, not files: with no directory part, a user who keeps those callbacks gets an
+    # error from rmtree("") instead of losing a directory.
+    for artifact in (StagedKernel("ab" * 32, "wasm_tune_k7"), RecordedKernel(-42)):
+        assert os.path.dirname(artifact.encode()) == ""
+
+
 def test_random_inputs_are_deterministic_and_typed() -> None:
     specs = [((4, 5), "float32"), ((3,), "int32"), ((2,), "uint8")]
     first, second = random_inputs(specs, seed=1), random_inputs(specs, seed=1)

@@ -641,6 +641,16 @@ class Supervisor {
 // Start
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * tvmjs probes for a WebGPU adapter at the start of every session; the page measures CPU code
+ * only, and in a headless browser the probe finds nothing after a round trip to the GPU
+ * process. Hiding `navigator.gpu` makes tvmjs skip it ("Cannot find WebGPU device").
+ */
+function hideWebGpu() {
+  if (typeof Navigator === "undefined" || !("gpu" in Navigator.prototype)) return;
+  Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined, configurable: true });
+}
+
 function main() {
   setState("connecting");
   const coiEl = document.getElementById("coi");
@@ -659,6 +669,7 @@ function main() {
     return;
   }
   if (typeof EmccWASI !== "function") log("warning: EmccWASI is not loaded (/tvmjs_runtime.wasi.js); using the bundle's copy");
+  hideWebGpu();
   timerResolutionMs = core.measureTimerResolution(() => performance.now());
   log(`crossOriginIsolated=${window.crossOriginIsolated === true} timer resolution=${(timerResolutionMs * 1000).toFixed(1)} us`);
 
