@@ -5,8 +5,8 @@ writes. With Nagle's algorithm a write waits for the peer's ACK of the one befor
 peer delays (up to 40 ms on Linux) while it waits for the rest of the message. Measured on
 loopback (2026-12-04): a tracker request took 85-95 ms, 40-90 ms with the client's socket
 sending at once; opening a session on a staged module (12 sessions, the last 6 on modules seen
-before) took 215-335 ms, 167-224 ms with the proxy's sockets and the client's tracker socket
-sending at once.
+before) took 215-335 ms (median 251), 167-290 ms (medians 228 and 190 in two runs) with the
+proxy's sockets and the client's tracker socket sending at once.
 """
 
 from __future__ import annotations
