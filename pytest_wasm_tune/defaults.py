@@ -98,5 +98,11 @@ SEARCH_ROUNDS = 3  # searches per run while earlier runs' candidates use up the 
 # MetaSchedule's evolutionary search: candidates bred per batch, and rounds of mutation
 SEARCH_POPULATION = 128  # MetaSchedule: 512; bench/levers.py: same GFLOPS, -0.1 s per trial
 GENETIC_ITERS = 4
+# results the XGBoost cost model trains on before it ranks candidates; it scores at random until
+# then. MetaSchedule's 100 leaves both batches of a 128-trial task (64 per batch) unranked.
+# bench/levers.py of 2026-12-05 with 1 (ranked from the second batch on), 4 seeds each: the
+# conv 256@14 gained (median 56.2 against 49.8 GFLOPS), the matmul lost in every seed (-5 %),
+# the conv 512@7 was even, and the search cost 0.017 s more per trial: MetaSchedule's value stays.
+COST_MODEL_WARMUP = 100
 WARM_START_SEEDS = 8  # best records of another run measured first (warm_start.py)
 SIBLING_SEEDS = 0  # schedules of sibling tasks a task's first search starts from (siblings.py)

@@ -1,5 +1,5 @@
-"""The search strategy a task is tuned with: MetaSchedule's evolutionary search, without the
-tail batches it would otherwise add.
+"""The search a task is tuned with: MetaSchedule's evolutionary search, without the tail
+batches it would otherwise add, and the XGBoost cost model that scores its candidates.
 
 When the evolutionary search proposes fewer new candidates than a batch asks for (a small
 population holds duplicates and measured schedules), MetaSchedule searches again for the few
@@ -18,6 +18,15 @@ def evolutionary_search(population: int, genetic_iters: int) -> Any:
     from tvm.s_tir.meta_schedule.search_strategy import EvolutionarySearch
 
     return EvolutionarySearch(population_size=population, genetic_num_iters=genetic_iters)
+
+
+def xgb_cost_model(warmup: int, threads: int) -> Any:
+    """MetaSchedule's XGBoost cost model, ranking candidates once it has trained on `warmup`
+    results. MetaSchedule's own default waits for 100 and draws random scores until then: with
+    64 trials per batch, a 128-trial task never had a batch ranked by the model."""
+    from tvm.s_tir.meta_schedule.cost_model import XGBModel
+
+    return XGBModel(num_warmup_samples=warmup, num_tuning_cores=threads)
 
 
 def tail_batch_floor(trials_per_iter: int) -> int:

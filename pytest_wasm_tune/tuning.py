@@ -47,7 +47,12 @@ from .measure.phases import PhaseTimes
 from .measure.runner import BrowserRunner, Device, MeasureConfig
 from .measure.staging import StagingDirectory
 from .measure.verify import HostReference
-from .search import evolutionary_search, tail_batch_floor, without_tail_batches
+from .search import (
+    evolutionary_search,
+    tail_batch_floor,
+    without_tail_batches,
+    xgb_cost_model,
+)
 from .siblings import SiblingSeed, sibling_seeds
 from .stats import Spread
 from .toolchain.link import KernelLinker
@@ -138,6 +143,8 @@ class TuneOptions:
     # grows with both, and on the convs it is the largest part of the overhead per trial
     search_population: int = defaults.SEARCH_POPULATION
     genetic_iters: int = defaults.GENETIC_ITERS
+    # results the cost model trains on before its scores replace random ones (search.py)
+    cost_model_warmup: int = defaults.COST_MODEL_WARMUP
     final_rounds: int = defaults.FINAL_ROUNDS
     finalists: int = defaults.FINALISTS  # best candidates re-measured beside the default
     warm_start_dir: Path | None = None  # seed the search from this artifacts dir (warm_start.py)
@@ -597,7 +604,7 @@ def _tune(
                     builder=builder,
                     runner=runner,
                     database=database,
-                    cost_model="xgb",
+                    cost_model=xgb_cost_model(options.cost_model_warmup, options.search_threads),
                     measure_callbacks=_make_callbacks(
                         task, options, state, runner, progress, started
                     ),

@@ -1,14 +1,19 @@
-"""search.py: the evolutionary search without tail batches."""
+"""search.py: the evolutionary search without tail batches, and its cost model."""
 
 from typing import Any
 
 import tvm
 from tvm.s_tir import Schedule
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+from tvm.s_tir.meta_schedule.runner import RunnerResult
 from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate
 
 from pytest_wasm_tune.main_job import matmul_prim_func
-from pytest_wasm_tune.search import tail_batch_floor, without_tail_batches
+from pytest_wasm_tune.search import (
+    tail_batch_floor,
+    without_tail_batches,
+    xgb_cost_model,
+)
 
 
 class ProposesFewer:
@@ -55,3 +60,38 @@ def test_the_first_batch_always_runs_however_small_the_budget() -> None:
 
 def test_the_floor_is_an_eighth_of_a_batch() -> None:
     assert (tail_batch_floor(64), tail_batch_floor(24), tail_batch_floor(4)) == (8, 3, 1)
+
+
+def _split_candidates(factors: list[int]) -> list[Any]:
+    """The 32³ matmul with its first loop split by each factor: candidates that differ."""
+    mod = tvm.IRModule({"main": matmul_prim_func(32)})
+    candidates = []
+    for factor in factors:
+        sch = Schedule(mod)
+        i, _, _ = sch.get_loops(sch.get_sblock("C"))
+        sch.split(i, [None, factor])
+        candidates.append(MeasureCandidate(sch, ArgInfo.from_prim_func(mod["main"])))
+    return candidates
+
+
+def _trained_scores(warmup: int) -> tuple[list[float], list[float]]:
+    """Two predictions of a model with `warmup`, after one update with six results."""
+    from tvm.s_tir import meta_schedule as ms
+    from tvm.target import Target
+
+    context = ms.TuneContext(mod=matmul_prim_func(32), target=Target("llvm"), num_threads=1)
+    model = xgb_cost_model(warmup, threads=1)
+    candidates = _split_candidates([1, 2, 4, 8, 16, 32])
+    results = [RunnerResult([1e-3 * (k + 1)], None) for k in range(len(candidates))]
+    model.update(context, candidates, results)
+    return list(model.predict(context, candidates)), list(model.predict(context, candidates))
+
+
+def test_the_cost_model_ranks_from_its_first_training() -> None:
+    first, second = _trained_scores(warmup=1)
+    assert first == second, "scores from the trained model, not random draws"
+
+
+def test_metaschedules_warmup_would_score_at_random_after_one_batch() -> None:
+    first, second = _trained_scores(warmup=100)
+    assert first != second
