@@ -133,10 +133,10 @@ class _Item:
 
 
 class _DeviceReference:
-    """The host reference on a session's device, uploaded on first use: pristine inputs, the
-    expected values of the arguments the kernel writes (the others must stay equal to their
-    inputs) and working tensors, restored from the pristine inputs in the page before each
-    check, so that each tensor crosses the websocket once per session."""
+    """The host reference on a session's device, set up on first use: pristine inputs (filled
+    by the page's generator, as on the host), the expected values of the arguments the kernel
+    writes (uploaded; the others must stay equal to their inputs) and working tensors, restored
+    from the pristine inputs in the page before each check."""
 
     def __init__(self, reference: HostReference) -> None:
         self._reference = reference
@@ -145,7 +145,10 @@ class _DeviceReference:
     def on(self, session: BrowserSession) -> tuple[list[Any], list[Any]]:
         """Working tensors holding the inputs, and the expected values."""
         if self._uploaded is None:
-            pristine = [session.upload(array) for array in self._reference.inputs]
+            pristine = [
+                session.empty(array.shape, str(array.dtype)) for array in self._reference.inputs
+            ]
+            session.fill_random(self._reference.seed, pristine)
             expected = [
                 session.upload(wanted) if written else tensor
                 for tensor, wanted, written in zip(

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .page_random import page_random_inputs
+
 DEFAULT_TOLERANCES: Mapping[str, tuple[float, float]] = {
     # dtype: (rtol, atol); reductions in another order differ in the last bits
     "float16": (1e-2, 1e-2),
@@ -30,34 +32,17 @@ class Mismatch:
         )
 
 
-def random_inputs(
-    shapes_dtypes: Sequence[tuple[tuple[int, ...], str]], seed: int = 0
-) -> list[np.ndarray]:
-    """Deterministic inputs: floats uniform in [-1, 1), integers in [-4, 4] (or [0, 8] unsigned)."""
-    rng = np.random.default_rng(seed)
-    arrays = []
-    for shape, dtype in shapes_dtypes:
-        kind = np.dtype(dtype).kind
-        if kind == "f":
-            arrays.append(rng.uniform(-1.0, 1.0, shape).astype(dtype))
-        elif kind == "u":
-            arrays.append(rng.integers(0, 9, shape).astype(dtype))
-        elif kind == "b":
-            arrays.append(rng.integers(0, 2, shape).astype(dtype))
-        else:
-            arrays.append(rng.integers(-4, 5, shape).astype(dtype))
-    return arrays
-
-
 class HostReference:
-    """The task's PrimFunc built with TVM's llvm target for this host, run on fixed inputs."""
+    """The task's PrimFunc built with TVM's llvm target for this host, run on the inputs that
+    the page's `fill_random(seed, ...)` writes (page_random.py)."""
 
     def __init__(
         self, workload: Any, arg_specs: Sequence[tuple[tuple[int, ...], str]], seed: int = 0
     ) -> None:
         import tvm
 
-        self.inputs = random_inputs(arg_specs, seed)
+        self.seed = seed
+        self.inputs = page_random_inputs(arg_specs, seed)
         mod = workload if isinstance(workload, tvm.IRModule) else tvm.IRModule({"main": workload})
         lib = tvm.compile(mod, target="llvm")
         device = tvm.cpu()
