@@ -1,6 +1,6 @@
 """The page's deterministic fill (`wasm_tune.fill_random`, web/page/wasm_tune_core.js),
 reproduced on the host: the reference's inputs are the values the page writes itself, so that
-verifying a candidate uploads only the expected outputs, not the inputs (the 9.4 MiB weights of
+verifying a candidate uploads only the expected outputs, not the inputs (the 9.4 MB of weights of
 a conv 512→512 took 0.45 s through the proxy, the page fills them in 0.08 s).
 
 Tensor `index` of a `fill_random(seed, ...)` call is one mulberry32 stream from state
