@@ -39,10 +39,10 @@ def page_random(shape: Sequence[int], dtype: str, seed: int, index: int) -> np.n
     kind, size = np.dtype(dtype).kind, np.dtype(dtype).itemsize
     u = mulberry32(stream_state(seed, index), int(np.prod(shape, dtype=np.int64)))
     if kind == "f":
-        mantissa = {8: (0, 2.0**-31), 4: (8, 2.0**-23), 2: (21, 2.0**-10)}.get(size)
-        if mantissa is None:
+        grid = {8: (0, 2.0**-31), 4: (8, 2.0**-23), 2: (21, 2.0**-10)}.get(size)  # shift, step
+        if grid is None:
             raise ValueError(f"the page fills no {dtype} tensors")
-        shift, scale = mantissa
+        shift, scale = grid
         values: np.ndarray = (u >> np.uint32(shift)).astype(np.float64) * scale - 1.0
     elif kind == "i":
         values = (u >> np.uint32(28)).astype(np.int64) - 8

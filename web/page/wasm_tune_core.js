@@ -506,13 +506,8 @@ export function infoResult({ userAgent, crossOriginIsolated, timerResolutionMs, 
 //   int8..64: (u >>> 28) - 8  in [-8, 8)  uint8..64: u >>> 28  in [0, 16)
 //   bool (uint1 or DLPack bool): u >>> 31, one byte each
 // Every float value is exactly representable in its type: uniform on a grid in [-1, 1).
-// Python equivalent of one stream:
-//   def mulberry32(s):
-//       while True:
-//           s = (s + 0x6D2B79F5) & 0xFFFFFFFF
-//           t = ((s ^ (s >> 15)) * (s | 1)) & 0xFFFFFFFF
-//           t ^= (t + (((t ^ (t >> 7)) * (t | 61)) & 0xFFFFFFFF)) & 0xFFFFFFFF
-//           yield t ^ (t >> 14)
+// The host reproduces these values (pytest_wasm_tune/measure/page_random.py) and computes its
+// reference on them, so the runner's verification never uploads its inputs.
 // ---------------------------------------------------------------------------------------------
 
 /** DLPack type codes (DLDataTypeCode). */
