@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import defaults
+from .lowering import wasm_lowering
 from .toolchain.link import KernelLinker
 
 
@@ -46,7 +47,8 @@ def build_wasm(
     import tvm
 
     started = time.perf_counter()
-    lib = tvm.compile(as_system_lib_module(func_or_mod), target=wasm_target(relaxed_simd))
+    with wasm_lowering():
+        lib = tvm.compile(as_system_lib_module(func_or_mod), target=wasm_target(relaxed_simd))
     compiled = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="wasm-tune-build-", dir=work_dir) as tmp:
         output = Path(tmp) / "module.wasm"

@@ -21,6 +21,7 @@ from tvm.s_tir.meta_schedule.builder import BuilderInput, BuilderResult, PyBuild
 
 from .. import defaults, processes
 from ..errors import ToolchainError
+from ..lowering import wasm_lowering
 from ..toolchain.link import KernelLinker, export_kernel_functions
 from .artifact import RecordedKernel, StagedKernel
 from .compile_affinity import CompileAffinity
@@ -52,7 +53,8 @@ def compile_object(mod: Any, target: Any, symbol: str, out_dir: Path) -> list[Pa
     del name
     renamed = tvm.IRModule({symbol: func.with_attr("global_symbol", symbol)})
     renamed = renamed.with_attr("system_lib_prefix", "")
-    lib = tvm.compile(renamed, target=target)
+    with wasm_lowering():
+        lib = tvm.compile(renamed, target=target)
     objects: list[Path] = []
 
     def keep_objects(_output: str, files: list[str], **_: object) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from ..artifacts.database import DatabaseWarning, database_for_reading, workload_key
 from ..artifacts.final_choice import FinalChoice, FinalChoiceError, read_choice
 from ..kernels import wasm_target
+from ..lowering import wasm_lowering
 from ..toolchain.link import KernelLinker
 from .tasks import prepare_for_tuning
 
@@ -125,10 +126,9 @@ def _lowering_pipeline(target: Any) -> Any:
 
 
 def _build(prepared: Any, target: Any, database: Any) -> Any:
-    import tvm
     from tvm import relax
 
-    with target, database, tvm.transform.PassContext(opt_level=3):
+    with target, database, wasm_lowering(opt_level=3):
         return relax.build(prepared, target=target, relax_pipeline=_lowering_pipeline(target))
 
 
