@@ -104,5 +104,6 @@ GENETIC_ITERS = 4
 # conv 256@14 gained (median 56.2 against 49.8 GFLOPS), the matmul lost in every seed (-5 %),
 # the conv 512@7 was even, and the search cost 0.017 s more per trial: MetaSchedule's value stays.
 COST_MODEL_WARMUP = 100
+MAX_UNROLL_STEP = 512  # MetaSchedule's largest explicit unroll step for CPUs
 WARM_START_SEEDS = 8  # best records of another run measured first (warm_start.py)
 SIBLING_SEEDS = 0  # schedules of sibling tasks a task's first search starts from (siblings.py)

@@ -1,5 +1,6 @@
-"""The search a task is tuned with: MetaSchedule's evolutionary search, without the tail
-batches it would otherwise add, and the XGBoost cost model that scores its candidates.
+"""The search a task is tuned with: MetaSchedule's design space (its explicit unroll steps
+capped), its evolutionary search without the tail batches it would otherwise add, and the
+XGBoost cost model that scores its candidates.
 
 When the evolutionary search proposes fewer new candidates than a batch asks for (a small
 population holds duplicates and measured schedules), MetaSchedule searches again for the few
@@ -11,6 +12,33 @@ seconds of overhead each. `without_tail_batches` ends the task instead once fewe
 from __future__ import annotations
 
 from typing import Any
+
+
+def design_space(max_unroll_step: int) -> Any:
+    """MetaSchedule's design space for CPUs ("post-order-apply" with the llvm rules), sampling
+    only the explicit unroll steps up to `max_unroll_step` (MetaSchedule's: 0, 16, 64, 512)."""
+    from tvm.s_tir.meta_schedule.schedule_rule import ParallelizeVectorizeUnroll, ScheduleRule
+    from tvm.s_tir.meta_schedule.space_generator import PostOrderApply
+
+    rules = list(ScheduleRule.create("llvm"))
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, ParallelizeVectorizeUnroll):
+            continue
+        steps = [int(step) for step in rule.unroll_max_steps if int(step) <= max_unroll_step]
+        if not steps:
+            raise ValueError(
+                f"max_unroll_step={max_unroll_step} leaves none of the unroll steps "
+                f"{[int(step) for step in rule.unroll_max_steps]}"
+            )
+        if len(steps) == len(rule.unroll_max_steps):
+            return "post-order-apply"  # nothing capped: MetaSchedule's own space
+        rules[index] = ParallelizeVectorizeUnroll(
+            max_jobs_per_core=int(rule.max_jobs_per_core),
+            max_vectorize_extent=int(rule.max_vectorize_extent),
+            unroll_max_steps=steps,
+            unroll_explicit=bool(rule.unroll_explicit),
+        )
+    return PostOrderApply(sch_rules=rules)
 
 
 def evolutionary_search(population: int, genetic_iters: int) -> Any:

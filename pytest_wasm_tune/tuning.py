@@ -48,6 +48,7 @@ from .measure.runner import BrowserRunner, Device, MeasureConfig
 from .measure.staging import StagingDirectory
 from .measure.verify import HostReference
 from .search import (
+    design_space,
     evolutionary_search,
     tail_batch_floor,
     without_tail_batches,
@@ -145,6 +146,8 @@ class TuneOptions:
     genetic_iters: int = defaults.GENETIC_ITERS
     # results the cost model trains on before its scores replace random ones (search.py)
     cost_model_warmup: int = defaults.COST_MODEL_WARMUP
+    # the largest explicit unroll step the design space samples (search.design_space)
+    max_unroll_step: int = defaults.MAX_UNROLL_STEP
     final_rounds: int = defaults.FINAL_ROUNDS
     finalists: int = defaults.FINALISTS  # best candidates re-measured beside the default
     warm_start_dir: Path | None = None  # seed the search from this artifacts dir (warm_start.py)
@@ -609,6 +612,7 @@ def _tune(
                         task, options, state, runner, progress, started
                     ),
                     task_scheduler="round-robin",
+                    space=design_space(options.max_unroll_step),
                     strategy=strategy,
                     seed=None if options.seed is None else options.seed + search_round,
                     num_tuning_cores=options.search_threads,
