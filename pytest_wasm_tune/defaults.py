@@ -104,6 +104,11 @@ GENETIC_ITERS = 4
 # conv 256@14 gained (median 56.2 against 49.8 GFLOPS), the matmul lost in every seed (-5 %),
 # the conv 512@7 was even, and the search cost 0.017 s more per trial: MetaSchedule's value stays.
 COST_MODEL_WARMUP = 100
-MAX_UNROLL_STEP = 512  # MetaSchedule's largest explicit unroll step for CPUs
+# The largest explicit unroll step the design space samples (MetaSchedule's CPU steps: 0, 16, 64,
+# 512). A 512-step candidate compiled in 0.75 s on average against 0.09-0.12 s for the others,
+# 73 % of all compile time on the conv 512@7 and 256@14, and was rarely among the fastest.
+# bench/levers.py of 2026-12-05, 3 seeds per kernel: capped at 64, the overhead per trial fell
+# on every kernel (medians 0.11-0.27 -> 0.11-0.16 s) at even GFLOPS (README, levers).
+MAX_UNROLL_STEP = 64
 WARM_START_SEEDS = 8  # best records of another run measured first (warm_start.py)
 SIBLING_SEEDS = 0  # schedules of sibling tasks a task's first search starts from (siblings.py)

@@ -1,7 +1,9 @@
-"""search.py: the evolutionary search without tail batches, and its cost model."""
+"""search.py: the design space, the evolutionary search without tail batches, its cost model."""
 
+import re
 from typing import Any
 
+import pytest
 import tvm
 from tvm.s_tir import Schedule
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
@@ -10,6 +12,7 @@ from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate
 
 from pytest_wasm_tune.main_job import matmul_prim_func
 from pytest_wasm_tune.search import (
+    design_space,
     tail_batch_floor,
     without_tail_batches,
     xgb_cost_model,
@@ -95,3 +98,30 @@ def test_the_cost_model_ranks_from_its_first_training() -> None:
 def test_metaschedules_warmup_would_score_at_random_after_one_batch() -> None:
     first, second = _trained_scores(warmup=100)
     assert first != second
+
+
+def _unroll_steps(space: Any) -> set[str]:
+    """The unroll steps that the design space's traces of a 64³ matmul sample from."""
+    from tvm.s_tir import meta_schedule as ms
+
+    from pytest_wasm_tune.kernels import wasm_target
+
+    mod = tvm.IRModule({"main": matmul_prim_func(64)})
+    context = ms.TuneContext(mod=mod, target=wasm_target(), space_generator=space, task_name="t")
+    traces = [str(sch.trace) for sch in context.generate_design_space()]
+    return set(re.findall(r"sample_categorical\(candidates=(\[[\d, ]+\])", "\n".join(traces)))
+
+
+def test_metaschedules_own_space_unless_a_step_is_capped() -> None:
+    assert design_space(512) == "post-order-apply"
+    assert _unroll_steps("post-order-apply") == {"[0, 16, 64, 512]"}
+
+
+def test_a_capped_space_samples_only_the_smaller_unroll_steps() -> None:
+    assert _unroll_steps(design_space(64)) == {"[0, 16, 64]"}
+    assert _unroll_steps(design_space(0)) == {"[0]"}
+
+
+def test_a_cap_below_every_step_is_an_error() -> None:
+    with pytest.raises(ValueError, match="leaves none of the unroll steps"):
+        design_space(-1)
