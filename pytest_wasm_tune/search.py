@@ -24,13 +24,13 @@ def design_space(max_unroll_step: int) -> Any:
     for index, rule in enumerate(rules):
         if not isinstance(rule, ParallelizeVectorizeUnroll):
             continue
-        steps = [int(step) for step in rule.unroll_max_steps if int(step) <= max_unroll_step]
+        offered = [int(step) for step in rule.unroll_max_steps]
+        steps = [step for step in offered if step <= max_unroll_step]
         if not steps:
             raise ValueError(
-                f"max_unroll_step={max_unroll_step} leaves none of the unroll steps "
-                f"{[int(step) for step in rule.unroll_max_steps]}"
+                f"max_unroll_step={max_unroll_step} leaves none of the unroll steps {offered}"
             )
-        if len(steps) == len(rule.unroll_max_steps):
+        if steps == offered:
             return "post-order-apply"  # nothing capped: MetaSchedule's own space
         rules[index] = ParallelizeVectorizeUnroll(
             max_jobs_per_core=int(rule.max_jobs_per_core),
