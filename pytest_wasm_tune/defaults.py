@@ -110,5 +110,8 @@ COST_MODEL_WARMUP = 100
 # bench/levers.py of 2026-12-05, 3 seeds per kernel: capped at 64, the overhead per trial fell
 # on every kernel (medians 0.11-0.27 -> 0.11-0.16 s) at even GFLOPS (README, levers).
 MAX_UNROLL_STEP = 64
+# The width of the SIMD vectors that the innermost tile of a tiled block's last spatial loop is
+# made of (wasm SIMD128); 0: any tile (search.whole_vector_tiles)
+VECTOR_BITS = 128
 WARM_START_SEEDS = 8  # best records of another run measured first (warm_start.py)
 SIBLING_SEEDS = 0  # schedules of sibling tasks a task's first search starts from (siblings.py)

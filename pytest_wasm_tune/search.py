@@ -1,6 +1,6 @@
 """The search a task is tuned with: MetaSchedule's design space (its explicit unroll steps
-capped), its evolutionary search without the tail batches it would otherwise add, and the
-XGBoost cost model that scores its candidates.
+capped, its tilings made of whole SIMD vectors), its evolutionary search without the tail
+batches it would otherwise add, and the XGBoost cost model that scores its candidates.
 
 When the evolutionary search proposes fewer new candidates than a batch asks for (a small
 population holds duplicates and measured schedules), MetaSchedule searches again for the few
@@ -13,14 +13,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from .vector_tiles import whole_vector_tiles
 
-def design_space(max_unroll_step: int) -> Any:
+
+def design_space(max_unroll_step: int, vector_bits: int = 0) -> Any:
     """MetaSchedule's design space for CPUs ("post-order-apply" with the llvm rules), sampling
-    only the explicit unroll steps up to `max_unroll_step` (MetaSchedule's: 0, 16, 64, 512)."""
+    only the explicit unroll steps up to `max_unroll_step` (MetaSchedule's: 0, 16, 64, 512)
+    and, with `vector_bits`, only tilings of whole vectors of that width (`whole_vector_tiles`)."""
+    from tvm.s_tir.meta_schedule.postproc import Postproc
     from tvm.s_tir.meta_schedule.schedule_rule import ParallelizeVectorizeUnroll, ScheduleRule
     from tvm.s_tir.meta_schedule.space_generator import PostOrderApply
 
     rules = list(ScheduleRule.create("llvm"))
+    capped = False
     for index, rule in enumerate(rules):
         if not isinstance(rule, ParallelizeVectorizeUnroll):
             continue
@@ -30,15 +35,19 @@ def design_space(max_unroll_step: int) -> Any:
             raise ValueError(
                 f"max_unroll_step={max_unroll_step} leaves none of the unroll steps {offered}"
             )
-        if steps == offered:
-            return "post-order-apply"  # nothing capped: MetaSchedule's own space
+        capped = capped or steps != offered
         rules[index] = ParallelizeVectorizeUnroll(
             max_jobs_per_core=int(rule.max_jobs_per_core),
             max_vectorize_extent=int(rule.max_vectorize_extent),
             unroll_max_steps=steps,
             unroll_explicit=bool(rule.unroll_explicit),
         )
-    return PostOrderApply(sch_rules=rules)
+    if not capped and not vector_bits:
+        return "post-order-apply"  # MetaSchedule's own space
+    postprocs = list(Postproc.create("llvm"))
+    if vector_bits:
+        postprocs.insert(0, whole_vector_tiles(vector_bits))
+    return PostOrderApply(sch_rules=rules, postprocs=postprocs, mutator_probs="llvm")
 
 
 def evolutionary_search(population: int, genetic_iters: int) -> Any:

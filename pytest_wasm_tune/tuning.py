@@ -148,6 +148,8 @@ class TuneOptions:
     cost_model_warmup: int = defaults.COST_MODEL_WARMUP
     # the largest explicit unroll step the design space samples (search.design_space)
     max_unroll_step: int = defaults.MAX_UNROLL_STEP
+    # tilings whose vectorized tile is made of whole vectors this wide (search.design_space)
+    vector_bits: int = defaults.VECTOR_BITS
     final_rounds: int = defaults.FINAL_ROUNDS
     finalists: int = defaults.FINALISTS  # best candidates re-measured beside the default
     warm_start_dir: Path | None = None  # seed the search from this artifacts dir (warm_start.py)
@@ -612,7 +614,7 @@ def _tune(
                         task, options, state, runner, progress, started
                     ),
                     task_scheduler="round-robin",
-                    space=design_space(options.max_unroll_step),
+                    space=design_space(options.max_unroll_step, options.vector_bits),
                     strategy=strategy,
                     seed=None if options.seed is None else options.seed + search_round,
                     num_tuning_cores=options.search_threads,
