@@ -111,7 +111,9 @@ COST_MODEL_WARMUP = 100
 # on every kernel (medians 0.11-0.27 -> 0.11-0.16 s) at even GFLOPS (README, levers).
 MAX_UNROLL_STEP = 64
 # The width of the SIMD vectors that the innermost tile of a tiled block's last spatial loop is
-# made of (wasm SIMD128); 0: any tile (search.whole_vector_tiles)
+# made of (wasm SIMD128); 0: any tile (vector_tiles.whole_vector_tiles). bench/levers.py of
+# 2026-12-05, 7 seeds per kernel: the matmul gained in every seed (+10 %), the convs came out
+# even (README, levers).
 VECTOR_BITS = 128
 WARM_START_SEEDS = 8  # best records of another run measured first (warm_start.py)
 SIBLING_SEEDS = 0  # schedules of sibling tasks a task's first search starts from (siblings.py)
