@@ -39,9 +39,10 @@ def _matmul() -> tvm.IRModule:
     return tvm.IRModule({"main": te.create_prim_func([a, b, c])})
 
 
-def _tiled_schedules(space: Any = "post-order-apply") -> list[Any]:
+def _tiled_schedules() -> list[Any]:
+    """The schedules of MetaSchedule's own CPU space for the matmul that tile it."""
     context = ms.TuneContext(
-        mod=_matmul(), target=wasm_target(), space_generator=space, task_name="t"
+        mod=_matmul(), target=wasm_target(), space_generator="post-order-apply", task_name="t"
     )
     return [sch for sch in context.generate_design_space() if innermost_spatial_splits(sch.trace)]
 
