@@ -1,6 +1,7 @@
 """The search a task is tuned with: MetaSchedule's design space (its explicit unroll steps
 capped, its tilings made of whole SIMD vectors), its evolutionary search without the tail
-batches it would otherwise add, and the XGBoost cost model that scores its candidates.
+batches it would otherwise add, and the XGBoost cost model that scores its candidates (by
+their measured neighbours until it has trained: neighbour_scores.py).
 
 When the evolutionary search proposes fewer new candidates than a batch asks for (a small
 population holds duplicates and measured schedules), MetaSchedule searches again for the few
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .neighbour_scores import with_neighbour_scores
 from .vector_tiles import whole_vector_tiles
 
 
@@ -57,13 +59,16 @@ def evolutionary_search(population: int, genetic_iters: int) -> Any:
     return EvolutionarySearch(population_size=population, genetic_num_iters=genetic_iters)
 
 
-def xgb_cost_model(warmup: int, threads: int) -> Any:
+def cost_model(warmup: int, threads: int, neighbour_tau: float = 0.0) -> Any:
     """MetaSchedule's XGBoost cost model, ranking candidates once it has trained on `warmup`
     results. MetaSchedule's own default waits for 100 and draws random scores until then: with
-    64 trials per batch, a 128-trial task never had a batch ranked by the model."""
+    64 trials per batch, a 128-trial task never had a batch ranked by the model. With
+    `neighbour_tau`, the candidates are scored by their measured neighbours until then
+    (`with_neighbour_scores`)."""
     from tvm.s_tir.meta_schedule.cost_model import XGBModel
 
-    return XGBModel(num_warmup_samples=warmup, num_tuning_cores=threads)
+    model = XGBModel(num_warmup_samples=warmup, num_tuning_cores=threads)
+    return with_neighbour_scores(model, neighbour_tau) if neighbour_tau else model
 
 
 def tail_batch_floor(trials_per_iter: int) -> int:

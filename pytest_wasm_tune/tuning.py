@@ -48,11 +48,11 @@ from .measure.runner import BrowserRunner, Device, MeasureConfig
 from .measure.staging import StagingDirectory
 from .measure.verify import HostReference
 from .search import (
+    cost_model,
     design_space,
     evolutionary_search,
     tail_batch_floor,
     without_tail_batches,
-    xgb_cost_model,
 )
 from .siblings import SiblingSeed, sibling_seeds
 from .stats import Spread
@@ -146,6 +146,9 @@ class TuneOptions:
     genetic_iters: int = defaults.GENETIC_ITERS
     # results the cost model trains on before its scores replace random ones (search.py)
     cost_model_warmup: int = defaults.COST_MODEL_WARMUP
+    # until then, candidates are scored by their measured neighbours, weighted by
+    # exp(-distance / tau) (neighbour_scores.py); 0: random scores, as MetaSchedule
+    neighbour_tau: float = defaults.NEIGHBOUR_TAU
     # the largest explicit unroll step the design space samples (search.design_space)
     max_unroll_step: int = defaults.MAX_UNROLL_STEP
     # tilings whose vectorized tile is made of whole vectors this wide (search.design_space)
@@ -609,7 +612,9 @@ def _tune(
                     builder=builder,
                     runner=runner,
                     database=database,
-                    cost_model=xgb_cost_model(options.cost_model_warmup, options.search_threads),
+                    cost_model=cost_model(
+                        options.cost_model_warmup, options.search_threads, options.neighbour_tau
+                    ),
                     measure_callbacks=_make_callbacks(
                         task, options, state, runner, progress, started
                     ),

@@ -12,10 +12,10 @@ from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate
 
 from pytest_wasm_tune.main_job import matmul_prim_func
 from pytest_wasm_tune.search import (
+    cost_model,
     design_space,
     tail_batch_floor,
     without_tail_batches,
-    xgb_cost_model,
 )
 
 
@@ -83,7 +83,7 @@ def _trained_scores(warmup: int) -> tuple[list[float], list[float]]:
     from tvm.target import Target
 
     context = ms.TuneContext(mod=matmul_prim_func(32), target=Target("llvm"), num_threads=1)
-    model = xgb_cost_model(warmup, threads=1)
+    model = cost_model(warmup, threads=1)
     candidates = _split_candidates([1, 2, 4, 8, 16, 32])
     results = [RunnerResult([1e-3 * (k + 1)], None) for k in range(len(candidates))]
     model.update(context, candidates, results)
