@@ -16,6 +16,7 @@ compute location) differ. Mutants of the fastest schedules score highest.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -102,19 +103,22 @@ def _cost(result: Any) -> float:
     return float(np.median([float(s) for s in result.run_secs]))
 
 
-def with_neighbour_scores(inner: Any, tau: float) -> Any:
+def with_neighbour_scores(
+    inner: Any, tau: float, measured: Sequence[tuple[Any, float]] = ()
+) -> Any:
     """The cost model `inner` (an XGBModel), scoring by `neighbour_scores` while it still scores
-    at random (it has not yet trained on its warm-up number of results)."""
+    at random (it has not yet trained on its warm-up number of results). `measured`: (trace,
+    seconds) of the task's schedules measured before (an earlier run's database)."""
     from tvm.ir.utils import derived_object
     from tvm.s_tir.meta_schedule.cost_model import PyCostModel
 
     @derived_object
     class NeighbourScores(PyCostModel):
-        def __init__(self, inner: Any, tau: float) -> None:
+        def __init__(self, inner: Any, tau: float, measured: Sequence[tuple[Any, float]]) -> None:
             self.inner = inner
             self.tau = tau
-            self.measured: list[Decisions] = []
-            self.costs: list[float] = []
+            self.measured = [decisions_of(trace) for trace, _ in measured]
+            self.costs = [float(seconds) for _, seconds in measured]
 
         def load(self, path: str) -> None:
             self.inner.load(path)
@@ -137,4 +141,4 @@ def with_neighbour_scores(inner: Any, tau: float) -> Any:
             decisions = [decisions_of(c.sch.trace) for c in candidates]
             return neighbour_scores(decisions, self.measured, self.costs, self.tau)
 
-    return NeighbourScores(inner, tau)
+    return NeighbourScores(inner, tau, measured)

@@ -12,6 +12,7 @@ seconds of overhead each. `without_tail_batches` ends the task instead once fewe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .neighbour_scores import with_neighbour_scores
@@ -59,16 +60,23 @@ def evolutionary_search(population: int, genetic_iters: int) -> Any:
     return EvolutionarySearch(population_size=population, genetic_num_iters=genetic_iters)
 
 
-def cost_model(warmup: int, threads: int, neighbour_tau: float = 0.0) -> Any:
+def cost_model(
+    warmup: int,
+    threads: int,
+    neighbour_tau: float = 0.0,
+    measured: Sequence[tuple[Any, float]] = (),
+) -> Any:
     """MetaSchedule's XGBoost cost model, ranking candidates once it has trained on `warmup`
     results. MetaSchedule's own default waits for 100 and draws random scores until then: with
     64 trials per batch, a 128-trial task never had a batch ranked by the model. With
     `neighbour_tau`, the candidates are scored by their measured neighbours until then
-    (`with_neighbour_scores`)."""
+    (`with_neighbour_scores`), the (trace, seconds) `measured` before among them."""
     from tvm.s_tir.meta_schedule.cost_model import XGBModel
 
     model = XGBModel(num_warmup_samples=warmup, num_tuning_cores=threads)
-    return with_neighbour_scores(model, neighbour_tau) if neighbour_tau else model
+    if not neighbour_tau:
+        return model
+    return with_neighbour_scores(model, neighbour_tau, measured)
 
 
 def tail_batch_floor(trials_per_iter: int) -> int:

@@ -269,7 +269,7 @@ def database_paths(work_dir: Path, task: TuneTask, name: str) -> tuple[Path, Pat
 
 
 def _run_secs(record: Any) -> list[float]:
-    return [float(getattr(s, "value", s)) for s in record.run_secs]
+    return [float(getattr(s, "value", s)) for s in record.run_secs or ()]
 
 
 def siblings_summary(
@@ -613,7 +613,10 @@ def _tune(
                     runner=runner,
                     database=database,
                     cost_model=cost_model(
-                        options.cost_model_warmup, options.search_threads, options.neighbour_tau
+                        options.cost_model_warmup,
+                        options.search_threads,
+                        options.neighbour_tau,
+                        _measured_traces(database, task.mod) if options.neighbour_tau else (),
                     ),
                     measure_callbacks=_make_callbacks(
                         task, options, state, runner, progress, started
@@ -713,6 +716,16 @@ def record_choice(
 
 def _phase_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     return {k: round(v - before.get(k, 0.0), 4) for k, v in after.items() if v != before.get(k)}
+
+
+def _measured_traces(database: Any, mod: Any) -> list[tuple[Any, float]]:
+    """(trace, median seconds) of every record of workload `mod` (failed: inf)."""
+    measured = []
+    for record in workload_records(database, mod):
+        secs = _run_secs(record)
+        failed = not secs or secs == [ERROR_RUN_SECS]
+        measured.append((record.trace, math.inf if failed else statistics.median(secs)))
+    return measured
 
 
 def _contenders(

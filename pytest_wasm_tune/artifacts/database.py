@@ -65,7 +65,8 @@ def database_dir(work_dir: Path, name: str, mod: Any, database: str) -> Path:
 
 
 def workload_records(database: Any, mod: Any) -> list[Any]:
-    """The database's records of the workload `mod`, in file order (others are ignored)."""
+    """The database's records of the workload `mod` (others are ignored), in MetaSchedule's
+    order: fastest mean first."""
     wanted = workload_hash(mod)
     return [
         record

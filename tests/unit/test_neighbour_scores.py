@@ -125,3 +125,12 @@ def test_once_trained_the_xgboost_model_scores() -> None:
     candidates = _matmul_candidates([1, 2, 4, 8, 16, 32])
     model.update(context, candidates, [RunnerResult([1e-3 * (k + 1)], None) for k in range(6)])
     assert np.array_equal(model.predict(context, candidates), inner.predict(context, candidates))
+
+
+def test_schedules_measured_before_score_from_the_first_batch() -> None:
+    measured = [
+        (c.sch.trace, t) for c, t in zip(_matmul_candidates([1, 32]), [8e-3, 1e-3], strict=True)
+    ]
+    model = cost_model(warmup=100, threads=1, neighbour_tau=2.0, measured=measured)
+    near_slow, near_fast = model.predict(_context(), _matmul_candidates([2, 16]))
+    assert near_fast > near_slow
