@@ -107,7 +107,9 @@ COST_MODEL_WARMUP = 100
 # Until then, a candidate's score is the measured speed of the schedules nearest in its sampled
 # decisions, weighted by exp(-distance / tau) (neighbour_scores.py). Offline, on the second
 # batches of ten earlier conv tunings, tau 2 ranked them at a Spearman correlation of 0.58
-# (XGBoost trained on the first batch: 0.38; tau 0.5: 0.47, tau 1: 0.51).
+# (XGBoost trained on the first batch: 0.38; tau 0.5: 0.47, tau 1: 0.51). bench/levers.py of
+# 2026-12-05, 7 seeds per kernel against random scores: the conv 512@7 won 6 of 7 seeds and the
+# conv 256@14 5 of 7 (medians +6-13 %), the others came out even (README, levers).
 NEIGHBOUR_TAU = 2.0
 # The largest explicit unroll step the design space samples (MetaSchedule's CPU steps: 0, 16, 64,
 # 512). A 512-step candidate compiled in 0.75 s on average against 0.09-0.12 s for the others,
