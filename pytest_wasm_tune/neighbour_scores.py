@@ -10,6 +10,10 @@ distance between two schedules of one design space counts how far their tile fac
 (a factor of 2 moved between two loop levels: 1) and how many other decisions (unroll step,
 compute location) differ. Mutants of the fastest schedules score highest.
 
+MetaSchedule's search knows only the schedules it proposed itself as measured: it would propose
+again the fastest ones measured outside it (sibling or warm-start seeds, an earlier run's), now
+that they score highest, and the tuner would skip them as recorded. Those score 0 here.
+
     model = with_neighbour_scores(XGBModel(), tau=2.0)
 """
 
@@ -30,35 +34,39 @@ class Decisions(NamedTuple):
     structure: tuple[str, ...]  # the kind of each sampling instruction, with its tile's parts
     tiles: tuple[float, ...]  # log2 of every tile factor
     choices: tuple[int, ...]  # categorical and compute-location decisions
+    instructions: tuple[str, ...] = ()  # every instruction's kind: tells design spaces apart
 
 
-def decisions_from(samples: list[tuple[str, Any]]) -> Decisions:
-    """The `Decisions` of `samples`: (instruction kind, decision) pairs in trace order, a tile
-    decision being its list of factors."""
+def decisions_from(steps: list[tuple[str, Any]]) -> Decisions:
+    """The `Decisions` of `steps`: (instruction kind, decision) pairs in trace order, a tile
+    decision being its list of factors, an instruction without a decision having None."""
     structure: list[str] = []
     tiles: list[float] = []
     choices: list[int] = []
-    for kind, decision in samples:
+    for kind, decision in steps:
         if isinstance(decision, list | tuple):
             structure.append(f"{kind}/{len(decision)}")
             tiles.extend(math.log2(max(int(factor), 1)) for factor in decision)
-        else:
+        elif decision is not None:
             structure.append(kind)
             choices.append(int(decision))
-    return Decisions(tuple(structure), tuple(tiles), tuple(choices))
+    instructions = tuple(kind for kind, _ in steps)
+    return Decisions(tuple(structure), tuple(tiles), tuple(choices), instructions)
 
 
 def decisions_of(trace: Any) -> Decisions:
-    """The `Decisions` of a MetaSchedule trace."""
-    samples = []
+    """The `Decisions` of a MetaSchedule trace (its postprocessing left out: it follows from
+    the decisions)."""
+    steps = []
     for inst in trace.insts:
+        kind = inst.kind.name
+        if kind == "EnterPostproc":
+            break
         decision = trace.decisions.get(inst)
-        if decision is None:
-            continue
-        if hasattr(decision, "__len__"):
+        if decision is not None and hasattr(decision, "__len__"):
             decision = [int(factor) for factor in decision]
-        samples.append((inst.kind.name, decision))
-    return decisions_from(samples)
+        steps.append((kind, decision))
+    return decisions_from(steps)
 
 
 def distances(candidates: list[Decisions], measured: list[Decisions]) -> np.ndarray:
@@ -104,21 +112,33 @@ def _cost(result: Any) -> float:
 
 
 def with_neighbour_scores(
-    inner: Any, tau: float, measured: Sequence[tuple[Any, float]] = ()
+    inner: Any,
+    tau: float,
+    measured: Sequence[tuple[Any, float]] = (),
+    foreign: Sequence[Any] = (),
 ) -> Any:
     """The cost model `inner` (an XGBModel), scoring by `neighbour_scores` while it still scores
     at random (it has not yet trained on its warm-up number of results). `measured`: (trace,
-    seconds) of the task's schedules measured before (an earlier run's database)."""
+    seconds) of the task's schedules measured before (an earlier run's database); `foreign`:
+    traces of schedules the search will have measured without proposing them (seeds). These and
+    the `measured` score 0 whoever scores: the search would propose them again."""
     from tvm.ir.utils import derived_object
     from tvm.s_tir.meta_schedule.cost_model import PyCostModel
 
     @derived_object
     class NeighbourScores(PyCostModel):
-        def __init__(self, inner: Any, tau: float, measured: Sequence[tuple[Any, float]]) -> None:
+        def __init__(
+            self,
+            inner: Any,
+            tau: float,
+            measured: Sequence[tuple[Any, float]],
+            foreign: Sequence[Any],
+        ) -> None:
             self.inner = inner
             self.tau = tau
             self.measured = [decisions_of(trace) for trace, _ in measured]
             self.costs = [float(seconds) for _, seconds in measured]
+            self.foreign = {*self.measured, *(decisions_of(trace) for trace in foreign)}
 
         def load(self, path: str) -> None:
             self.inner.load(path)
@@ -136,9 +156,12 @@ def with_neighbour_scores(
                 self.inner.booster is not None
                 and self.inner.data_size >= self.inner.num_warmup_samples
             )
-            if inner_ranks or not self.measured:
-                return self.inner.predict(context, candidates)
             decisions = [decisions_of(c.sch.trace) for c in candidates]
-            return neighbour_scores(decisions, self.measured, self.costs, self.tau)
+            if inner_ranks or not self.measured:
+                scores = np.asarray(self.inner.predict(context, candidates), dtype="float64")
+            else:
+                scores = neighbour_scores(decisions, self.measured, self.costs, self.tau)
+            scores[[d in self.foreign for d in decisions]] = 0.0
+            return scores
 
-    return NeighbourScores(inner, tau, measured)
+    return NeighbourScores(inner, tau, measured, foreign)

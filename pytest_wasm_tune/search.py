@@ -65,18 +65,20 @@ def cost_model(
     threads: int,
     neighbour_tau: float = 0.0,
     measured: Sequence[tuple[Any, float]] = (),
+    foreign: Sequence[Any] = (),
 ) -> Any:
     """MetaSchedule's XGBoost cost model, ranking candidates once it has trained on `warmup`
     results. MetaSchedule's own default waits for 100 and draws random scores until then: with
     64 trials per batch, a 128-trial task never had a batch ranked by the model. With
     `neighbour_tau`, the candidates are scored by their measured neighbours until then
-    (`with_neighbour_scores`), the (trace, seconds) `measured` before among them."""
+    (`with_neighbour_scores`), the (trace, seconds) `measured` before among them; those and
+    the `foreign` traces (seeds) score 0, as the search would propose them again."""
     from tvm.s_tir.meta_schedule.cost_model import XGBModel
 
     model = XGBModel(num_warmup_samples=warmup, num_tuning_cores=threads)
     if not neighbour_tau:
         return model
-    return with_neighbour_scores(model, neighbour_tau, measured)
+    return with_neighbour_scores(model, neighbour_tau, measured, foreign)
 
 
 def tail_batch_floor(trials_per_iter: int) -> int:

@@ -25,7 +25,10 @@ from .artifacts.database import RECORDS_FILE, workload_key
 from .measure.builder import candidate_key
 from .warm_start import measured_records
 
-PER_SIBLING = 4  # a sibling's fastest records tried, before the next-fastest of each sibling
+PER_SIBLING = 4  # distinct seeds of a sibling's fastest records, before the next sibling's
+# records read per sibling to find them: a search's fastest records are often close mutants,
+# and records that differ only where the task's shape differs replay to one schedule
+SCANNED_PER_SIBLING = 16
 
 
 @dataclass(frozen=True)
@@ -135,17 +138,21 @@ def sibling_seeds(
     postprocs = _postprocs(mod, target)
     per_source: list[list[SiblingSeed]] = []
     for directory in _sibling_databases(mod, own_dir):
-        seeds = []
-        fastest = islice(measured_records(directory, None), PER_SIBLING)
+        seeds: list[SiblingSeed] = []
+        fastest = islice(measured_records(directory, None), SCANNED_PER_SIBLING)
         for rank, found in enumerate(fastest):
             replayed = replay(found.record.trace, mod, postprocs)
             if replayed is None:
                 continue  # does not fit this task (another operator, a rejected split)
             sch, distance = replayed
+            key = candidate_key(sch.mod)
+            if any(seed.key == key for seed in seeds):
+                continue  # replayed to a schedule already taken from a faster record
             candidate = MeasureCandidate(sch, ArgInfo.from_entry_func(sch.mod, True))
             median = found.source_median_s
-            key = candidate_key(sch.mod)
             seeds.append(SiblingSeed(candidate, key, directory, rank, median, distance))
+            if len(seeds) == PER_SIBLING:
+                break
         per_source.append(seeds)
     chosen: dict[int, SiblingSeed] = {}
     for seed in _interleaved(per_source):

@@ -617,6 +617,7 @@ def _tune(
                         options.search_threads,
                         options.neighbour_tau,
                         _measured_traces(database, task.mod) if options.neighbour_tau else (),
+                        [seed.sch.trace for seed in seeds],
                     ),
                     measure_callbacks=_make_callbacks(
                         task, options, state, runner, progress, started

@@ -39,6 +39,7 @@ def test_decisions_keep_log2_tiles_and_choices_in_trace_order() -> None:
     )
     assert decisions.tiles == (0.0, 1.0, 2.0, 3.0, math.log2(3), 0.0)
     assert decisions.choices == (2,)
+    assert decisions.instructions == ("SamplePerfectTile", "SamplePerfectTile", "SampleCategorical")
 
 
 def test_a_factor_of_two_moved_between_levels_is_one_apart() -> None:
@@ -86,6 +87,7 @@ def test_sampled_decisions_are_read_from_a_schedules_trace() -> None:
     decisions = decisions_of(candidate.sch.trace)
     assert decisions.structure == ("SamplePerfectTile/2",)
     assert decisions.tiles == (2.0, 3.0)
+    assert decisions.instructions == ("GetSBlock", "GetLoops", "SamplePerfectTile", "Split")
 
 
 def _context() -> object:
@@ -134,3 +136,16 @@ def test_schedules_measured_before_score_from_the_first_batch() -> None:
     model = cost_model(warmup=100, threads=1, neighbour_tau=2.0, measured=measured)
     near_slow, near_fast = model.predict(_context(), _matmul_candidates([2, 16]))
     assert near_fast > near_slow
+
+
+def test_schedules_measured_outside_the_search_score_zero_as_it_would_propose_them_again() -> None:
+    before = [(c.sch.trace, t) for c, t in zip(_matmul_candidates([32]), [1e-3], strict=True)]
+    (seed,) = _matmul_candidates([8])
+    model = cost_model(1, 1, neighbour_tau=2.0, measured=before, foreign=[seed.sch.trace])
+    context = _context()
+    model.update(context, [seed], [RunnerResult([2e-3], None)])
+    again, near_seed = model.predict(context, _matmul_candidates([8, 4]))
+    assert again == 0.0 < near_seed, "the trained XGBoost model scores, but not the seed"
+    model = cost_model(100, 1, neighbour_tau=2.0, measured=before)
+    earlier, near_earlier = model.predict(context, _matmul_candidates([32, 16]))
+    assert earlier == 0.0 < near_earlier
