@@ -3,11 +3,7 @@
 import math
 
 import numpy as np
-import tvm
-from tvm.s_tir import Schedule
-from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.runner import RunnerResult
-from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate
 
 from pytest_wasm_tune.main_job import matmul_prim_func
 from pytest_wasm_tune.neighbour_scores import (
@@ -20,6 +16,8 @@ from pytest_wasm_tune.neighbour_scores import (
     with_neighbour_scores,
 )
 from pytest_wasm_tune.search import cost_model
+
+from .matmul_candidates import matmul_candidates
 
 
 def _conv_like(tile: list[int], unroll: int) -> list[tuple[str, object]]:
@@ -69,21 +67,8 @@ def test_a_neighbour_of_the_fastest_scores_above_one_of_the_slowest() -> None:
     assert scores[0] > 0.8 > 0.4 > scores[1] >= 0.25
 
 
-def _matmul_candidates(factors: list[int]) -> list[MeasureCandidate]:
-    """Candidates of a 32x32 matmul, each with its column loop split by a sampled tile."""
-    mod = tvm.IRModule({"main": matmul_prim_func(32)})
-    candidates = []
-    for factor in factors:
-        sch = Schedule(mod)
-        _, j, _ = sch.get_loops(sch.get_sblock("C"))
-        outer, inner = sch.sample_perfect_tile(j, n=2, decision=[32 // factor, factor])
-        sch.split(j, [outer, inner])
-        candidates.append(MeasureCandidate(sch, ArgInfo.from_prim_func(mod["main"])))
-    return candidates
-
-
 def test_sampled_decisions_are_read_from_a_schedules_trace() -> None:
-    (candidate,) = _matmul_candidates([8])
+    (candidate,) = matmul_candidates([8])
     decisions = decisions_of(candidate.sch.trace)
     assert decisions.structure == ("SamplePerfectTile/2",)
     assert decisions.tiles == (2.0, 3.0)
@@ -100,21 +85,21 @@ def _context() -> object:
 def test_before_the_model_trains_the_fastest_neighbourhood_ranks_first() -> None:
     context = _context()
     model = cost_model(warmup=100, threads=1, neighbour_tau=2.0)
-    measured = _matmul_candidates([1, 2, 32])
+    measured = matmul_candidates([1, 2, 32])
     times = [8e-3, 4e-3, 1e-3]  # 32 columns per tile: the fastest
     model.update(context, measured, [RunnerResult([t], None) for t in times])
-    scores = model.predict(context, _matmul_candidates([1, 4, 16]))
+    scores = model.predict(context, matmul_candidates([1, 4, 16]))
     assert scores[2] > scores[1] > scores[0]
-    assert model.predict(context, _matmul_candidates([1, 4, 16])).tolist() == scores.tolist()
+    assert model.predict(context, matmul_candidates([1, 4, 16])).tolist() == scores.tolist()
 
 
 def test_a_failed_neighbour_counts_as_zero_speed() -> None:
     context = _context()
     model = cost_model(warmup=100, threads=1, neighbour_tau=2.0)
-    measured = _matmul_candidates([2, 16])
+    measured = matmul_candidates([2, 16])
     results = [RunnerResult([2e-3], None), RunnerResult(None, "trap: out of bounds")]
     model.update(context, measured, results)
-    near_ok, near_failed = model.predict(context, _matmul_candidates([1, 32]))
+    near_ok, near_failed = model.predict(context, matmul_candidates([1, 32]))
     assert near_ok > 0.5 > near_failed
 
 
@@ -124,28 +109,28 @@ def test_once_trained_the_xgboost_model_scores() -> None:
     context = _context()
     inner = XGBModel(num_warmup_samples=1, num_tuning_cores=1)
     model = with_neighbour_scores(inner, tau=2.0)
-    candidates = _matmul_candidates([1, 2, 4, 8, 16, 32])
+    candidates = matmul_candidates([1, 2, 4, 8, 16, 32])
     model.update(context, candidates, [RunnerResult([1e-3 * (k + 1)], None) for k in range(6)])
     assert np.array_equal(model.predict(context, candidates), inner.predict(context, candidates))
 
 
 def test_schedules_measured_before_score_from_the_first_batch() -> None:
     measured = [
-        (c.sch.trace, t) for c, t in zip(_matmul_candidates([1, 32]), [8e-3, 1e-3], strict=True)
+        (c.sch.trace, t) for c, t in zip(matmul_candidates([1, 32]), [8e-3, 1e-3], strict=True)
     ]
     model = cost_model(warmup=100, threads=1, neighbour_tau=2.0, measured=measured)
-    near_slow, near_fast = model.predict(_context(), _matmul_candidates([2, 16]))
+    near_slow, near_fast = model.predict(_context(), matmul_candidates([2, 16]))
     assert near_fast > near_slow
 
 
 def test_schedules_measured_outside_the_search_score_zero_as_it_would_propose_them_again() -> None:
-    before = [(c.sch.trace, t) for c, t in zip(_matmul_candidates([32]), [1e-3], strict=True)]
-    (seed,) = _matmul_candidates([8])
+    before = [(c.sch.trace, t) for c, t in zip(matmul_candidates([32]), [1e-3], strict=True)]
+    (seed,) = matmul_candidates([8])
     model = cost_model(1, 1, neighbour_tau=2.0, measured=before, foreign=[seed.sch.trace])
     context = _context()
     model.update(context, [seed], [RunnerResult([2e-3], None)])
-    again, near_seed = model.predict(context, _matmul_candidates([8, 4]))
+    again, near_seed = model.predict(context, matmul_candidates([8, 4]))
     assert again == 0.0 < near_seed, "the trained XGBoost model scores, but not the seed"
     model = cost_model(100, 1, neighbour_tau=2.0, measured=before)
-    earlier, near_earlier = model.predict(context, _matmul_candidates([32, 16]))
+    earlier, near_earlier = model.predict(context, matmul_candidates([32, 16]))
     assert earlier == 0.0 < near_earlier

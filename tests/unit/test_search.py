@@ -18,6 +18,8 @@ from pytest_wasm_tune.search import (
     without_tail_batches,
 )
 
+from .matmul_candidates import matmul_candidates
+
 
 class ProposesFewer:
     """A search that proposes `sizes[i]` candidates in its i-th batch."""
@@ -65,18 +67,6 @@ def test_the_floor_is_an_eighth_of_a_batch() -> None:
     assert (tail_batch_floor(64), tail_batch_floor(24), tail_batch_floor(4)) == (8, 3, 1)
 
 
-def _split_candidates(factors: list[int]) -> list[Any]:
-    """The 32³ matmul with its first loop split by each factor: candidates that differ."""
-    mod = tvm.IRModule({"main": matmul_prim_func(32)})
-    candidates = []
-    for factor in factors:
-        sch = Schedule(mod)
-        i, _, _ = sch.get_loops(sch.get_sblock("C"))
-        sch.split(i, [None, factor])
-        candidates.append(MeasureCandidate(sch, ArgInfo.from_prim_func(mod["main"])))
-    return candidates
-
-
 def _trained_scores(warmup: int) -> tuple[list[float], list[float]]:
     """Two predictions of a model with `warmup`, after one update with six results."""
     from tvm.s_tir import meta_schedule as ms
@@ -84,7 +74,7 @@ def _trained_scores(warmup: int) -> tuple[list[float], list[float]]:
 
     context = ms.TuneContext(mod=matmul_prim_func(32), target=Target("llvm"), num_threads=1)
     model = cost_model(warmup, threads=1)
-    candidates = _split_candidates([1, 2, 4, 8, 16, 32])
+    candidates = matmul_candidates([1, 2, 4, 8, 16, 32])
     results = [RunnerResult([1e-3 * (k + 1)], None) for k in range(len(candidates))]
     model.update(context, candidates, results)
     return list(model.predict(context, candidates)), list(model.predict(context, candidates))
