@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/agree.py bench-results.json other/bench-results.json
 
-Runs differ mostly in what the search finds, so a kernel's spread is the range of its
-replicates' ratios to the best peer (`peer_ratio_simd128_replicates`, each the median of its
-alternated rounds); ResNet-18's, one model timed in both runs, is the IQR of its rounds. Two runs
-agree on a figure when each run's headline ratio lies within the other's spread. The table also
-marks the ratios that reach the target (1.15× the best peer). Exit status: 0 when every figure
-present in both runs agrees both ways, 1 otherwise.
+A figure's spread is where a second run's headline ratio lands with 95 % probability
+(`peer_ratio_*_rerun_interval`, bench/rerun.py): for a kernel from its replicates and their
+alternated rounds (runs differ mostly in what the search finds), for ResNet-18, one model timed
+in both runs, from its sessions and rounds. Two runs agree on a figure when each run's headline
+ratio lies within the other's spread. The table also marks the ratios that reach the target
+(1.15× the best peer). Exit status: 0 when every figure present in both runs agrees both ways,
+1 otherwise, 2 when no figure is in both (runs before the intervals were written have none).
 """
 
 from __future__ import annotations
@@ -38,17 +39,18 @@ class Figure(NamedTuple):
 
 
 def figures(results: dict[str, Any]) -> dict[str, Figure]:
-    """Every SIMD128 kernel's paired ratio with its replicates' range, and ResNet-18's with its
-    rounds' IQR, of one `bench-results.json`."""
+    """Every SIMD128 kernel's paired ratio and ResNet-18's, each with its rerun interval, of one
+    `bench-results.json`."""
     found = {}
     for name, kernel in results.get("kernels", {}).items():
         ratio = kernel.get("peer_ratio_simd128")
-        replicates = kernel.get("peer_ratio_simd128_replicates") or []
-        if ratio is not None and replicates:
-            found[name] = Figure(ratio, min(replicates), max(replicates))
-    ratio, iqr = results.get("peer_ratio_resnet18"), results.get("peer_ratio_resnet18_iqr")
-    if ratio is not None and iqr:
-        found[RESNET18] = Figure(ratio, iqr[0], iqr[1])
+        interval = kernel.get("peer_ratio_simd128_rerun_interval")
+        if ratio is not None and interval:
+            found[name] = Figure(ratio, *interval)
+    ratio = results.get("peer_ratio_resnet18")
+    interval = results.get("peer_ratio_resnet18_rerun_interval")
+    if ratio is not None and interval:
+        found[RESNET18] = Figure(ratio, *interval)
     return found
 
 
@@ -76,13 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs = [figures(json.loads(path.read_text())) for path in (args.first, args.second)]
     if not set(runs[0]) & set(runs[1]):
-        print("no figure is in both runs (paired ratios need the peers)", file=sys.stderr)
+        print(
+            "no figure is in both runs (paired ratios need the peers; rerun intervals are "
+            "written since 2026-12-05)",
+            file=sys.stderr,
+        )
         return 2
     rows, all_agree = table(*runs)
     print("\n".join(rows))
     print(
-        f"ratio = best peer's time / ours (bold: ≥ {TARGET_RATIO}×); spread: kernels, the "
-        "replicates' range; ResNet-18, the rounds' IQR"
+        f"ratio = best peer's time / ours (bold: ≥ {TARGET_RATIO}×); spread: where a rerun's "
+        "ratio lands with 95 % probability"
     )
     print("the runs agree" if all_agree else "the runs do not agree on every figure")
     return 0 if all_agree else 1

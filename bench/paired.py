@@ -7,15 +7,18 @@ one of them busy at a time): the peers, the SIMD128 ceiling and ours, the order 
 other round. A round's ratio is the faster peer's time / ours, and the figures are medians and
 quartiles over the rounds' ratios.
 
-Ours are samplers: `kernel_sampler` opens one session on a wasm holding every replicate's tuned
+Ours are samplers: `kernel_sampler` opens a session on a wasm holding every replicate's tuned
 kernel (one symbol each) and `model_sampler` one on our ResNet-18; each sample is one batch of
 back-to-back calls lasting >= 40 ms (the peers' rule), timed in the page after a one-call warm-up
-(the adaptive warm-up already ran when the sampler opened).
+(the adaptive warm-up already ran when the sampler opened). The rounds are split into sessions,
+each opening ours afresh: one session's module instance can run a kernel slower throughout
+(seen once: 1.4-1.5x its own final re-measurement), and a spread over one session hides that.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +29,19 @@ from pytest_wasm_tune.stats import Spread
 
 MIN_SAMPLE_MS = 40.0
 SAMPLE_WARMUP = WarmupLimits(max_calls=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class PairedPlan:
+    """How many sessions of ours the alternated rounds open, and how many rounds each runs."""
+
+    sessions: int = 3
+    rounds: int = 10
+
+    def __post_init__(self) -> None:
+        if self.sessions < 1 or self.rounds < 1:
+            raise ValueError(f"need at least one session and one round, got {self}")
+
 
 # label → per-call seconds of one fresh sample
 Samplers = Mapping[str, Callable[[], float]]
@@ -102,18 +118,32 @@ def model_sampler(device: Any, staging: Any, wasm: bytes, x: np.ndarray) -> Iter
 
 
 def alternate(
-    peers: Samplers, ours: Samplers, peak_gflops: Callable[[], float], rounds: int
+    peers: Samplers,
+    open_ours: OpenOurs,
+    peak_gflops: Callable[[], float],
+    plan: PairedPlan,
 ) -> list[dict[str, float]]:
-    """`rounds` rounds, each sampling the ceiling, every peer and every one of ours once
-    (reversed order every other round); per round: label → per-call seconds, plus
-    `peak_gflops`."""
-    steps: list[tuple[str, Callable[[], float]]] = [("peak_gflops", peak_gflops)]
-    steps += [*peers.items(), *ours.items()]
-    table = []
-    for index in range(rounds):
-        order = steps if index % 2 == 0 else steps[::-1]
-        table.append({label: sample() for label, sample in order})
+    """`plan.sessions` × `plan.rounds` rounds, each sampling the ceiling, every peer and every
+    one of ours once (reversed order every other round). Ours are opened afresh for each session
+    (a new module instance: its memory, its first calls), so that what differs between sessions
+    shows in the spread rather than between runs. Per round: label → per-call seconds, plus
+    `peak_gflops` and `session` (its index)."""
+    table: list[dict[str, float]] = []
+    for session in range(plan.sessions):
+        with open_ours() as ours:
+            steps: list[tuple[str, Callable[[], float]]] = [("peak_gflops", peak_gflops)]
+            steps += [*peers.items(), *ours.items()]
+            for _ in range(plan.rounds):
+                order = steps if len(table) % 2 == 0 else steps[::-1]
+                row = {label: sample() for label, sample in order}
+                table.append({**row, "session": session})
     return table
+
+
+def labels_of_ours(table: Sequence[Mapping[str, float]], peers: Sequence[str]) -> list[str]:
+    """The labels of our samplers in a table of `alternate`."""
+    other = {*peers, "peak_gflops", "session"}
+    return [label for label in (table[0] if table else {}) if label not in other]
 
 
 def paired_figures(
@@ -124,17 +154,23 @@ def paired_figures(
 ) -> dict[str, Any]:
     """Figures of alternated rounds (see `alternate`). Per label of ours: the median and
     quartiles over rounds of (faster peer / ours), of (each peer / ours), of our seconds and,
-    given `flops`, of our fraction of that round's ceiling; a ratio > 1 means we are faster."""
+    given `flops`, of our fraction of that round's ceiling; a ratio > 1 means we are faster.
+    Also per session: our median seconds and every round's (faster peer / ours)."""
     figures: dict[str, Any] = {"rounds": len(rounds)}
     for label in ours:
         timed = [r for r in rounds if label in r and any(p in r for p in peers)]
         if not timed:
             continue
+        ratios = [min(r[p] for p in peers if p in r) / r[label] for r in timed]
         entry: dict[str, Any] = {
             "ours_s": _quartiles([r[label] for r in timed], None),
-            "peer_ratio": _quartiles(
-                [min(r[p] for p in peers if p in r) / r[label] for r in timed], 3
-            ),
+            "ours_median_s_by_session": [
+                Spread.of(times).median for times in _by_session(timed, [r[label] for r in timed])
+            ],
+            "peer_ratio": _quartiles(ratios, 3),
+            "ratios_by_session": [
+                [round(ratio, 4) for ratio in group] for group in _by_session(timed, ratios)
+            ],
             "by_peer": {
                 peer: _quartiles([r[peer] / r[label] for r in timed if peer in r], 3)
                 for peer in peers
@@ -147,6 +183,16 @@ def paired_figures(
             )
         figures[label] = entry
     return figures
+
+
+def _by_session(
+    rounds: Sequence[Mapping[str, float]], values: Sequence[float]
+) -> list[list[float]]:
+    """`values` (one per round) grouped by the rounds' session, in session order."""
+    groups: dict[int, list[float]] = {}
+    for row, value in zip(rounds, values, strict=True):
+        groups.setdefault(int(row.get("session", 0)), []).append(value)
+    return [groups[session] for session in sorted(groups)]
 
 
 def _quartiles(values: Sequence[float], digits: int | None) -> dict[str, float]:

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from paired import OpenOurs, alternate, paired_figures
+from paired import OpenOurs, PairedPlan, alternate, labels_of_ours, paired_figures
 
 from pytest_wasm_tune import defaults
 from pytest_wasm_tune.browsers.base import quit_driver
@@ -79,6 +79,7 @@ PAGE_LOAD_TIMEOUT_S = 30.0
 INIT_TIMEOUT_S = 300.0
 WARMUP_TIMEOUT_S = 120.0
 SAMPLE_TIMEOUT_S = 60.0
+DEFAULT_PAIRED = PairedPlan()
 EMCC_TIMEOUT_S = 120.0
 
 
@@ -640,6 +641,7 @@ def bench_peers(
     resnet18: bool = True,
     seed: int = 0,
     ours: Mapping[str, OpenOurs] | None = None,
+    paired: PairedPlan = DEFAULT_PAIRED,
 ) -> dict[str, Any]:
     """TF.js-wasm and ORT Web on `kernel_names` (+ ResNet-18), and the SIMD128 ceiling.
 
@@ -647,7 +649,7 @@ def bench_peers(
     "resnet18_ms": {peer: {median, q1, q3, n}}, ...}; a peer that fails on an op is left out
     of that op and its error is in "errors". Raises PeerError when nothing can be measured.
     `ours` (op name → opener of our samplers, bench/paired.py) adds "paired": per op, ours and
-    the peers timed in alternation after the peers' rounds.
+    the peers timed in alternation after the peers' rounds, as `paired` plans.
     """
     try:
         import onnx  # noqa: F401
@@ -669,7 +671,7 @@ def bench_peers(
         with PeerPage(server.origin + "/", plan) as page:
             result = _measure(page, ops, rounds, seed, plan.measure)
             if ours:
-                result["paired"] = _paired(page, ops, rounds, ours, result)
+                result["paired"] = _paired(page, ops, paired, ours, result)
     result["wall_s"] = round(time.monotonic() - started, 1)
     return result
 
@@ -760,12 +762,12 @@ def _measure(
 def _paired(
     page: PeerPage,
     ops: Sequence[PeerOp],
-    rounds: int,
+    plan: PairedPlan,
     ours: Mapping[str, OpenOurs],
     measured: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Per op in `ours`: ours and the peers (warm, those `measured` has figures of) timed in
-    alternating rounds. A failure on our side leaves that op unpaired."""
+    alternating rounds, as `plan` says. A failure on our side leaves that op unpaired."""
     from pytest_wasm_tune.errors import WasmTuneError
 
     def peer_sampler(peer: str, name: str) -> Callable[[], float]:
@@ -791,17 +793,20 @@ def _paired(
         peers = {peer: peer_sampler(peer, op.name) for peer in PEERS if peer in figures_of}
         if not peers:
             continue
-        log(f"{op.name}: ours and the peers in {rounds} alternating rounds")
+        log(
+            f"{op.name}: ours and the peers in {plan.sessions} sessions of ours,"
+            f" {plan.rounds} alternating rounds each"
+        )
         try:
-            with ours[op.name]() as samplers:
-                table = alternate(peers, samplers, peak, rounds)
+            table = alternate(peers, ours[op.name], peak, plan)
         except (PeerError, WasmTuneError) as err:
             log(f"{op.name}: not paired: {err}")
             continue
         flops = None if op.kind == "resnet18" else op.flops
-        figures[op.name] = paired_figures(table, PEERS, list(samplers), flops)
+        labels = labels_of_ours(table, PEERS)
+        figures[op.name] = paired_figures(table, PEERS, labels, flops)
         figures[op.name]["table"] = table
-        for label in samplers:
+        for label in labels:
             ratio = figures[op.name][label]["peer_ratio"]
             log(f"{op.name} {label}: peer / ours {ratio['median']} ({ratio['q1']}-{ratio['q3']})")
     return figures

@@ -10,8 +10,9 @@ runners-up interleaved in one fresh session, with their spread), never search-ti
 
 - replicates: each kernel is tuned `--replicates` times (seeds seed, seed+1, ...); its figures
   are the median replicate's, `across_replicates` holds every replicate's GFLOPS and their
-  range. Runs differ mostly in what the search finds, so that range (not one re-measurement's
-  IQR) is what a second run's figures are compared with.
+  range. Runs differ mostly in what the search finds, so a kernel's spread for a second run
+  comes from its replicates (`peer_ratio_simd128_rerun_interval`, below), not from one
+  re-measurement's IQR.
 - peers: measured before and after our tunings; per operator the faster pass counts (each
   pass's median is kept: the drift over the run).
 - peer_ratio_simd128 (and _resnet18): after the second peer pass, ours (every replicate's
@@ -19,6 +20,9 @@ runners-up interleaved in one fresh session, with their spread), never search-ti
   so the host's drift over the run cancels out; the ratio is the median over rounds of
   (faster peer's time / ours) with its quartiles (`_iqr`), `_replicates` each replicate's
   median; the headline replicate (`_replicate`) is the one with the median of those ratios.
+  The rounds run in `--paired-sessions` sessions of ours, each opened afresh. `_rerun_interval`:
+  where a second run's headline lands with 95 % probability (bench/rerun.py: the replicates, or
+  ResNet-18's sessions, and their rounds resampled).
   `_separate`: the peers' faster pass over our own final re-measurement, timed apart.
 
 - overhead_per_trial_s: per search batch, (wall − time the kernels spent in timed repeats) /
@@ -63,9 +67,10 @@ from figures import (
     spread_figures,
 )
 from kernels import bench_kernels
-from paired import OpenOurs, kernel_sampler, model_sampler
+from paired import OpenOurs, PairedPlan, kernel_sampler, model_sampler
 from parallel import parallel_bench
 from quiet import busy_vs_idle
+from rerun import median_of_group_medians, pooled_median, rerun_interval
 
 from pytest_wasm_tune.artifacts.environment import collect_environment
 from pytest_wasm_tune.local_stack import LocalStack
@@ -314,8 +319,9 @@ def time_our_resnet18(stack: LocalStack, wasm: Path) -> dict[str, Any] | None:
 
 
 def add_resnet18_ratio(results: dict[str, Any], peers: dict[str, Any] | None) -> None:
-    """peer_ratio_resnet18 from the alternated rounds; `_separate`: the peers' faster pass over
-    ours timed in its own passes."""
+    """peer_ratio_resnet18 from the alternated rounds, with `_rerun_interval` (bench/rerun.py:
+    sessions and rounds resampled); `_separate`: the peers' faster pass over ours timed in its
+    own passes."""
     paired = ((peers or {}).get("paired") or {}).get("resnet18", {}).get("ours")
     if paired:
         results["peer_ratio_resnet18"] = paired["peer_ratio"]["median"]
@@ -323,6 +329,9 @@ def add_resnet18_ratio(results: dict[str, Any], peers: dict[str, Any] | None) ->
             paired["peer_ratio"]["q1"],
             paired["peer_ratio"]["q3"],
         ]
+        results["peer_ratio_resnet18_rerun_interval"] = list(
+            rerun_interval(paired["ratios_by_session"], pooled_median)
+        )
         results["resnet18_ms"]["ours_alternated"] = {
             k: round(v * 1e3, 3) if k != "n" else v for k, v in paired["ours_s"].items()
         }
@@ -372,7 +381,8 @@ def add_paired_ratios(kernel: dict[str, Any], paired: dict[str, Any]) -> None:
 
     The headline is the replicate whose ratio is the median of the replicates' ratios (the
     lower one of an even count), so that it is the typical tuning's standing against the peers;
-    the median replicate by final GFLOPS stands in when a replicate went unpaired."""
+    the median replicate by final GFLOPS stands in when a replicate went unpaired. Its spread
+    for a second run is `_rerun_interval` (bench/rerun.py: replicates and rounds resampled)."""
     replicates = kernel["simd128"]["replicates"]
     labels = [replicate_label(index) for index in range(len(replicates))]
     ratios = {label: paired[label]["peer_ratio"]["median"] for label in labels if label in paired}
@@ -387,22 +397,32 @@ def add_paired_ratios(kernel: dict[str, Any], paired: dict[str, Any]) -> None:
     kernel["peer_ratio_simd128_iqr"] = [ratio["q1"], ratio["q3"]]
     kernel["peer_ratio_simd128_replicate"] = labels.index(middle)
     kernel["peer_ratio_simd128_replicates"] = list(ratios.values())
+    rounds_by_replicate = [
+        [ratio for session in paired[label]["ratios_by_session"] for ratio in session]
+        for label in ratios
+    ]
+    kernel["peer_ratio_simd128_rerun_interval"] = list(
+        rerun_interval(rounds_by_replicate, median_of_group_medians)
+    )
     if "fraction_of_ceiling" in paired[middle]:
         kernel["fraction_of_ceiling_simd128"] = paired[middle]["fraction_of_ceiling"]["median"]
 
 
 def measure_peers_safely(
-    kernel_names: list[str], rounds: int, ours: dict[str, OpenOurs] | None = None
+    kernel_names: list[str],
+    rounds: int,
+    paired: PairedPlan,
+    ours: dict[str, OpenOurs] | None = None,
 ) -> dict[str, Any] | None:
     """TF.js (wasm) and ONNX Runtime Web on the same operators, plus the SIMD128 ceiling;
-    with `ours`, also ours and the peers in alternated rounds."""
+    with `ours`, also ours and the peers in alternated rounds (as `paired` plans)."""
     try:
         import peers
     except ImportError as err:
         log(f"peers unavailable: {err}")
         return None
     try:
-        return peers.bench_peers(kernel_names, rounds=rounds, ours=ours)
+        return peers.bench_peers(kernel_names, rounds=rounds, ours=ours, paired=paired)
     except peers.PeerError as err:  # keep the tuning results of this run
         log(f"peers not measured: {err}")
         return None
@@ -424,14 +444,26 @@ def main() -> int:
     parser.add_argument(
         "--resnet18-wasm", type=Path, default=Path("wasm-tune-artifacts/resnet-18.wasm")
     )
-    parser.add_argument("--peer-rounds", type=int, default=15)
+    parser.add_argument("--peer-rounds", type=int, default=15, help="per peer pass (default: 15)")
+    parser.add_argument(
+        "--paired-sessions",
+        type=int,
+        default=PairedPlan.sessions,
+        help="sessions of ours in the alternated rounds, each opened afresh (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--paired-rounds",
+        type=int,
+        default=PairedPlan.rounds,
+        help="alternated rounds per session (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="of the first replicate")
     parser.add_argument(
         "--replicates",
         type=int,
-        default=3,
+        default=5,
         help="independent tunings (seeds) per kernel and target; figures are the median one's "
-        "(default: 3)",
+        "(default: 5)",
     )
     parser.add_argument("--no-engines", dest="engines", action="store_false")
     parser.add_argument(
@@ -456,6 +488,10 @@ def main() -> int:
         parser.error(f"unknown kernels {unknown}; known: {', '.join(kernels)}")
     if args.replicates < 1:
         parser.error("--replicates must be at least 1")
+    try:
+        paired = PairedPlan(args.paired_sessions, args.paired_rounds)
+    except ValueError as err:
+        parser.error(str(err))
     options = TuneOptions(
         trials=args.trials,
         trials_per_iter=args.trials_per_iter,
@@ -467,12 +503,13 @@ def main() -> int:
         "trials": args.trials,
         "trials_per_iter": args.trials_per_iter,
         "replicates": args.replicates,
+        "paired": dataclasses.asdict(paired),
         "pipeline": args.pipeline,
     }
     peers = None
     if args.peers:
         log("peers, first pass (before our tunings)")
-        peers_before = measure_peers_safely(names, args.peer_rounds)
+        peers_before = measure_peers_safely(names, args.peer_rounds, paired)
     with tempfile.TemporaryDirectory(prefix="wasm-tune-bench-") as tmp, LocalStack() as stack:
         work = Path(tmp)
         results["environment"] = collect_environment({"chromium": stack.browser.version})
@@ -497,7 +534,7 @@ def main() -> int:
         if args.peers:
             log("peers, second pass (after our tunings), then ours and theirs alternated")
             ours = our_samplers(stack, tuned, args.resnet18_wasm if args.resnet18 else None)
-            peers_after = measure_peers_safely(names, args.peer_rounds, ours)
+            peers_after = measure_peers_safely(names, args.peer_rounds, paired, ours)
     if args.engines:
         with tempfile.TemporaryDirectory(prefix="wasm-tune-bench-engines-") as tmp:
             task = TuneTask.from_prim_func(kernels["matmul512"](), "matmul512")

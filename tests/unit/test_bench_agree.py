@@ -11,23 +11,33 @@ agree = load_bench_module("agree")
 
 
 def _run(matmul: tuple[float, list[float]], resnet: tuple[float, list[float]]) -> dict:
-    ratio, replicates = matmul
+    ratio, interval = matmul
     return {
         "kernels": {
-            "matmul512": {"peer_ratio_simd128": ratio, "peer_ratio_simd128_replicates": replicates},
+            "matmul512": {
+                "peer_ratio_simd128": ratio,
+                "peer_ratio_simd128_replicates": [1.0, 2.0],  # not the spread: the interval is
+                "peer_ratio_simd128_rerun_interval": interval,
+            },
             "unpaired": {"simd128": {}},
         },
         "peer_ratio_resnet18": resnet[0],
-        "peer_ratio_resnet18_iqr": resnet[1],
+        "peer_ratio_resnet18_iqr": [0.0, 9.0],
+        "peer_ratio_resnet18_rerun_interval": resnet[1],
     }
 
 
-def test_kernels_are_held_against_their_replicates_and_resnet_against_its_iqr() -> None:
-    found = agree.figures(_run((1.25, [1.31, 1.25, 1.10]), (1.2, [1.17, 1.26])))
+def test_every_figure_is_held_against_its_rerun_interval() -> None:
+    found = agree.figures(_run((1.25, [1.10, 1.31]), (1.2, [1.17, 1.26])))
     assert found == {
         "matmul512": agree.Figure(1.25, 1.10, 1.31),
         agree.RESNET18: agree.Figure(1.2, 1.17, 1.26),
     }
+
+
+def test_runs_written_before_the_intervals_have_no_figures() -> None:
+    before = _run((1.25, []), (1.2, []))
+    assert agree.figures(before) == {}
 
 
 @pytest.mark.parametrize(

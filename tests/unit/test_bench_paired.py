@@ -1,5 +1,7 @@
 """bench/paired.py and its use in bench/run.py: ours and the peers in alternated rounds."""
 
+import contextlib
+
 import pytest
 
 from .bench_modules import load_bench_module
@@ -18,14 +20,38 @@ def test_rounds_sample_everything_once_and_reverse_the_order_every_other_round()
 
         return sample
 
+    @contextlib.contextmanager
+    def open_ours():
+        calls.append("open")
+        yield {"replicate0": sampler("replicate0", 0.01)}
+        calls.append("close")
+
     table = paired.alternate(
         {"tfjs": sampler("tfjs", 0.02), "ort": sampler("ort", 0.03)},
-        {"replicate0": sampler("replicate0", 0.01)},
+        open_ours,
         sampler("peak", 60.0),
-        rounds=2,
+        paired.PairedPlan(sessions=2, rounds=2),
     )
-    assert calls == ["peak", "tfjs", "ort", "replicate0", "replicate0", "ort", "tfjs", "peak"]
-    assert table == [{"peak_gflops": 60.0, "tfjs": 0.02, "ort": 0.03, "replicate0": 0.01}] * 2
+    one_round = ["peak", "tfjs", "ort", "replicate0"]
+    reversed_round = one_round[::-1]
+    session = ["open", *one_round, *reversed_round, "close"]
+    assert calls == session * 2  # ours are opened afresh per session
+    row = {"peak_gflops": 60.0, "tfjs": 0.02, "ort": 0.03, "replicate0": 0.01}
+    assert table == [{**row, "session": 0}] * 2 + [{**row, "session": 1}] * 2
+    assert paired.labels_of_ours(table, ["tfjs", "ort"]) == ["replicate0"]
+    with pytest.raises(ValueError, match="at least one session"):
+        paired.PairedPlan(sessions=0)
+
+
+def test_each_session_keeps_its_rounds_ratios_and_our_median() -> None:
+    rounds = [
+        {"peak_gflops": 60.0, "tfjs": 0.02, "ours": ours, "session": session}
+        for session, ours in [(0, 0.010), (0, 0.010), (1, 0.020), (1, 0.010), (1, 0.020)]
+    ]
+    figures = paired.paired_figures(rounds, ["tfjs"], ["ours"])["ours"]
+    assert figures["ratios_by_session"] == [[2.0, 2.0], [1.0, 2.0, 1.0]]
+    assert figures["ours_median_s_by_session"] == [0.01, 0.02]
+    assert figures["peer_ratio"]["median"] == 2.0
 
 
 def test_host_drift_between_rounds_cancels_out_of_the_ratio() -> None:
@@ -58,7 +84,10 @@ def test_the_faster_peer_of_each_round_counts_and_missing_peers_are_skipped() ->
 
 
 def _ratio(median: float) -> dict:
-    return {"peer_ratio": {"median": median, "q1": median - 0.1, "q3": median + 0.1, "n": 15}}
+    return {
+        "peer_ratio": {"median": median, "q1": median - 0.1, "q3": median + 0.1, "n": 15},
+        "ratios_by_session": [[median - 0.05, median, median + 0.05]] * 3,
+    }
 
 
 def test_a_kernels_headline_ratio_is_the_median_of_its_replicates_alternated_ones() -> None:
@@ -88,6 +117,9 @@ def test_a_kernels_headline_ratio_is_the_median_of_its_replicates_alternated_one
     assert kernel["peer_ratio_simd128_replicate"] == 2
     assert kernel["peer_ratio_simd128_iqr"] == pytest.approx([1.0, 1.2])
     assert kernel["peer_ratio_simd128_replicates"] == [0.9, 1.3, 1.1]
+    low, high = kernel["peer_ratio_simd128_rerun_interval"]
+    # three replicates 0.2 apart say little about a rerun's median: wider than their range
+    assert low < 0.9 and high > 1.3
     assert kernel["fraction_of_ceiling_simd128"] == 0.45
     # timed apart: the peers' 40 ms over our 50 ms final re-measurement
     assert kernel["peer_ratio_simd128_separate"] == 0.8
@@ -109,5 +141,7 @@ def test_resnet18_ratio_comes_from_the_alternated_rounds() -> None:
     }
     run.add_resnet18_ratio(results, peers)
     assert results["peer_ratio_resnet18"] == 1.2
+    low, high = results["peer_ratio_resnet18_rerun_interval"]
+    assert 1.1 < low < 1.2 < high < 1.35  # three sessions alike: the rounds' noise
     assert results["peer_ratio_resnet18_separate"] == 1.1
     assert results["resnet18_ms"]["ours_alternated"]["median"] == 75.0
