@@ -20,12 +20,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+from rerun import quartile_ratio
 
 from pytest_wasm_tune.rpc_session import WarmupLimits, stage_reference
 from pytest_wasm_tune.stats import Spread
+
+T = TypeVar("T")
 
 MIN_SAMPLE_MS = 40.0
 SAMPLE_WARMUP = WarmupLimits(max_calls=1)
@@ -152,24 +155,28 @@ def paired_figures(
     ours: Sequence[str],
     flops: int | None = None,
 ) -> dict[str, Any]:
-    """Figures of alternated rounds (see `alternate`). Per label of ours: the median and
+    """Figures of alternated rounds (see `alternate`). Per label of ours: `quartile_ratio`
+    (bench/rerun.py: the faster peers' lower quartile of seconds over ours), the median and
     quartiles over rounds of (faster peer / ours), of (each peer / ours), of our seconds and,
     given `flops`, of our fraction of that round's ceiling; a ratio > 1 means we are faster.
-    Also per session: our median seconds and every round's (faster peer / ours)."""
+    Also per session: our median seconds and every round's (faster peer's seconds, ours)."""
     figures: dict[str, Any] = {"rounds": len(rounds)}
     for label in ours:
         timed = [r for r in rounds if label in r and any(p in r for p in peers)]
         if not timed:
             continue
-        ratios = [min(r[p] for p in peers if p in r) / r[label] for r in timed]
+        pairs = [(min(r[p] for p in peers if p in r), r[label]) for r in timed]
+        ratios = [peer / ours for peer, ours in pairs]
         entry: dict[str, Any] = {
+            "quartile_ratio": round(quartile_ratio(pairs), 3),
             "ours_s": _quartiles([r[label] for r in timed], None),
             "ours_median_s_by_session": [
                 Spread.of(times).median for times in _by_session(timed, [r[label] for r in timed])
             ],
             "peer_ratio": _quartiles(ratios, 3),
-            "ratios_by_session": [
-                [round(ratio, 4) for ratio in group] for group in _by_session(timed, ratios)
+            "pairs_by_session": [
+                [[round(peer, 7), round(ours, 7)] for peer, ours in group]
+                for group in _by_session(timed, pairs)
             ],
             "by_peer": {
                 peer: _quartiles([r[peer] / r[label] for r in timed if peer in r], 3)
@@ -185,11 +192,9 @@ def paired_figures(
     return figures
 
 
-def _by_session(
-    rounds: Sequence[Mapping[str, float]], values: Sequence[float]
-) -> list[list[float]]:
+def _by_session(rounds: Sequence[Mapping[str, float]], values: Sequence[T]) -> list[list[T]]:
     """`values` (one per round) grouped by the rounds' session, in session order."""
-    groups: dict[int, list[float]] = {}
+    groups: dict[int, list[T]] = {}
     for row, value in zip(rounds, values, strict=True):
         groups.setdefault(int(row.get("session", 0)), []).append(value)
     return [groups[session] for session in sorted(groups)]

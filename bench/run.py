@@ -17,9 +17,10 @@ runners-up interleaved in one fresh session, with their spread), never search-ti
   pass's median is kept: the drift over the run).
 - peer_ratio_simd128 (and _resnet18): after the second peer pass, ours (every replicate's
   tuned kernel, our ResNet-18) and the peers are timed in alternating rounds (bench/paired.py),
-  so the host's drift over the run cancels out; the ratio is the median over rounds of
-  (faster peer's time / ours) with its quartiles (`_iqr`), `_replicates` each replicate's
-  median; the headline replicate (`_replicate`) is the one with the median of those ratios.
+  so the host's drift over the run cancels out; the ratio is the faster peer's lower quartile
+  of seconds over ours (bench/rerun.py: noise only slows samples), `_iqr` the quartiles of the
+  rounds' own ratios, `_replicates` each replicate's ratio; the headline replicate
+  (`_replicate`) is the one with the median of those ratios.
   The rounds run in `--paired-sessions` sessions of ours, each opened afresh. `_rerun_interval`:
   where a second run's headline lands with 95 % probability (bench/rerun.py: the replicates, or
   ResNet-18's sessions, and their rounds resampled).
@@ -70,7 +71,7 @@ from kernels import bench_kernels
 from paired import OpenOurs, PairedPlan, kernel_sampler, model_sampler
 from parallel import parallel_bench
 from quiet import busy_vs_idle
-from rerun import median_of_group_medians, pooled_median, rerun_interval
+from rerun import median_of_groups, pooled, rerun_interval
 
 from pytest_wasm_tune.artifacts.environment import collect_environment
 from pytest_wasm_tune.local_stack import LocalStack
@@ -324,13 +325,13 @@ def add_resnet18_ratio(results: dict[str, Any], peers: dict[str, Any] | None) ->
     own passes."""
     paired = ((peers or {}).get("paired") or {}).get("resnet18", {}).get("ours")
     if paired:
-        results["peer_ratio_resnet18"] = paired["peer_ratio"]["median"]
+        results["peer_ratio_resnet18"] = paired["quartile_ratio"]
         results["peer_ratio_resnet18_iqr"] = [
             paired["peer_ratio"]["q1"],
             paired["peer_ratio"]["q3"],
         ]
         results["peer_ratio_resnet18_rerun_interval"] = list(
-            rerun_interval(paired["ratios_by_session"], pooled_median)
+            rerun_interval(paired["pairs_by_session"], pooled)
         )
         results["resnet18_ms"]["ours_alternated"] = {
             k: round(v * 1e3, 3) if k != "n" else v for k, v in paired["ours_s"].items()
@@ -344,9 +345,9 @@ def add_resnet18_ratio(results: dict[str, Any], peers: dict[str, Any] | None) ->
 def add_peer_ratios(results: dict[str, Any], peers: dict[str, Any] | None) -> None:
     """peer_ratio_* and fraction_of_ceiling for every kernel of ours.
 
-    SIMD128: from the rounds alternating ours and the peers (bench/paired.py), the median ratio
-    and quartiles of the replicate whose ratio is the replicates' median, every replicate's
-    median ratio, and `peer_ratio_simd128_separate` (the peers' faster pass over our final
+    SIMD128: from the rounds alternating ours and the peers (bench/paired.py), the quartile
+    ratio (bench/rerun.py) of the replicate whose ratio is the replicates' median, every
+    replicate's, and `peer_ratio_simd128_separate` (the peers' faster pass over our final
     re-measurement). Relaxed SIMD is not alternated: its ratio is the separate one.
     """
     ceiling = (peers or {}).get("ceiling_gflops")
@@ -385,24 +386,24 @@ def add_paired_ratios(kernel: dict[str, Any], paired: dict[str, Any]) -> None:
     for a second run is `_rerun_interval` (bench/rerun.py: replicates and rounds resampled)."""
     replicates = kernel["simd128"]["replicates"]
     labels = [replicate_label(index) for index in range(len(replicates))]
-    ratios = {label: paired[label]["peer_ratio"]["median"] for label in labels if label in paired}
+    ratios = {label: paired[label]["quartile_ratio"] for label in labels if label in paired}
     if len(ratios) == len(labels):
         middle = labels[lower_median_index([ratios[label] for label in labels])]
     else:
         middle = labels[kernel["simd128"]["across_replicates"]["median_replicate"]]
     if middle not in paired:
         return
-    ratio = paired[middle]["peer_ratio"]
-    kernel["peer_ratio_simd128"] = ratio["median"]
-    kernel["peer_ratio_simd128_iqr"] = [ratio["q1"], ratio["q3"]]
+    rounds = paired[middle]["peer_ratio"]
+    kernel["peer_ratio_simd128"] = paired[middle]["quartile_ratio"]
+    kernel["peer_ratio_simd128_iqr"] = [rounds["q1"], rounds["q3"]]
     kernel["peer_ratio_simd128_replicate"] = labels.index(middle)
     kernel["peer_ratio_simd128_replicates"] = list(ratios.values())
     rounds_by_replicate = [
-        [ratio for session in paired[label]["ratios_by_session"] for ratio in session]
+        [pair for session in paired[label]["pairs_by_session"] for pair in session]
         for label in ratios
     ]
     kernel["peer_ratio_simd128_rerun_interval"] = list(
-        rerun_interval(rounds_by_replicate, median_of_group_medians)
+        rerun_interval(rounds_by_replicate, median_of_groups)
     )
     if "fraction_of_ceiling" in paired[middle]:
         kernel["fraction_of_ceiling_simd128"] = paired[middle]["fraction_of_ceiling"]["median"]
