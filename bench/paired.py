@@ -4,15 +4,17 @@ A bench run lasts over an hour and this host's speed drifts by up to ~20 % withi
 kernels timed in one stretch and the peers in another give a ratio that moves with the drift.
 Here each round times, back to back in one Chromium each (both pinned to the measure CPU, only
 one of them busy at a time): the peers, the SIMD128 ceiling and ours, the order reversed every
-other round. A round's ratio is the faster peer's time / ours, and the figures are medians and
-quartiles over the rounds' ratios.
+other round. A round's ratio is the faster peer's time / ours; the figures are medians and
+quartiles over the rounds' ratios, and the quartile ratio of the rounds (bench/rerun.py), which
+the headlines use.
 
 Ours are samplers: `kernel_sampler` opens a session on a wasm holding every replicate's tuned
 kernel (one symbol each) and `model_sampler` one on our ResNet-18; each sample is one batch of
 back-to-back calls lasting >= 40 ms (the peers' rule), timed in the page after a one-call warm-up
 (the adaptive warm-up already ran when the sampler opened). The rounds are split into sessions,
-each opening ours afresh: one session's module instance can run a kernel slower throughout
-(seen once: 1.4-1.5x its own final re-measurement), and a spread over one session hides that.
+each opening ours afresh: one session can run a kernel slower throughout (seen: 1.4-1.5x its
+own final re-measurement, the other kernels of that module unaffected), and a spread over one
+session hides that.
 """
 
 from __future__ import annotations
