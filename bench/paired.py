@@ -22,15 +22,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from rerun import quartile_ratio
 
 from pytest_wasm_tune.rpc_session import WarmupLimits, stage_reference
 from pytest_wasm_tune.stats import Spread
-
-T = TypeVar("T")
 
 MIN_SAMPLE_MS = 40.0
 SAMPLE_WARMUP = WarmupLimits(max_calls=1)
@@ -169,16 +167,16 @@ def paired_figures(
             continue
         pairs = [(min(r[p] for p in peers if p in r), r[label]) for r in timed]
         ratios = [peer / ours for peer, ours in pairs]
+        sessions = _by_session(timed, pairs)
         entry: dict[str, Any] = {
             "quartile_ratio": round(quartile_ratio(pairs), 3),
             "ours_s": _quartiles([r[label] for r in timed], None),
             "ours_median_s_by_session": [
-                Spread.of(times).median for times in _by_session(timed, [r[label] for r in timed])
+                Spread.of([ours for _peer, ours in group]).median for group in sessions
             ],
             "peer_ratio": _quartiles(ratios, 3),
             "pairs_by_session": [
-                [[round(peer, 7), round(ours, 7)] for peer, ours in group]
-                for group in _by_session(timed, pairs)
+                [[round(peer, 7), round(ours, 7)] for peer, ours in group] for group in sessions
             ],
             "by_peer": {
                 peer: _quartiles([r[peer] / r[label] for r in timed if peer in r], 3)
@@ -194,11 +192,13 @@ def paired_figures(
     return figures
 
 
-def _by_session(rounds: Sequence[Mapping[str, float]], values: Sequence[T]) -> list[list[T]]:
-    """`values` (one per round) grouped by the rounds' session, in session order."""
-    groups: dict[int, list[T]] = {}
-    for row, value in zip(rounds, values, strict=True):
-        groups.setdefault(int(row.get("session", 0)), []).append(value)
+def _by_session(
+    rounds: Sequence[Mapping[str, float]], pairs: Sequence[tuple[float, float]]
+) -> list[list[tuple[float, float]]]:
+    """`pairs` (one per round) grouped by the rounds' session, in session order."""
+    groups: dict[int, list[tuple[float, float]]] = {}
+    for row, pair in zip(rounds, pairs, strict=True):
+        groups.setdefault(int(row.get("session", 0)), []).append(pair)
     return [groups[session] for session in sorted(groups)]
 
 

@@ -156,13 +156,13 @@ def with_neighbour_scores(
                 self.inner.booster is not None
                 and self.inner.data_size >= self.inner.num_warmup_samples
             )
-            if inner_ranks or not self.measured:
+            inner_scores = inner_ranks or not self.measured
+            if inner_scores and not self.foreign:
+                return self.inner.predict(context, candidates)  # no trace needs reading
+            decisions = [decisions_of(c.sch.trace) for c in candidates]
+            if inner_scores:
                 scores = np.asarray(self.inner.predict(context, candidates), dtype="float64")
-                if not self.foreign:
-                    return scores  # nothing to read from the traces
-                decisions = [decisions_of(c.sch.trace) for c in candidates]
             else:
-                decisions = [decisions_of(c.sch.trace) for c in candidates]
                 scores = neighbour_scores(decisions, self.measured, self.costs, self.tau)
             scores[[d in self.foreign for d in decisions]] = 0.0
             return scores
