@@ -1,7 +1,7 @@
 """The search a task is tuned with: MetaSchedule's design space (its explicit unroll steps
-capped, its tilings made of whole SIMD vectors), its evolutionary search without the tail
-batches it would otherwise add, and the XGBoost cost model that scores its candidates (by
-their measured neighbours until it has trained: neighbour_scores.py).
+capped, its tilings made of whole SIMD vectors, a conv's taps innermost), its evolutionary
+search without the tail batches it would otherwise add, and the XGBoost cost model that scores
+its candidates (by their measured neighbours until it has trained: neighbour_scores.py).
 
 When the evolutionary search proposes fewer new candidates than a batch asks for (a small
 population holds duplicates and measured schedules), MetaSchedule searches again for the few
@@ -16,13 +16,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from .neighbour_scores import with_neighbour_scores
+from .tap_reductions import taps_innermost_space
 from .vector_tiles import whole_vector_tiles
 
 
-def design_space(max_unroll_step: int, vector_bits: int = 0) -> Any:
+def design_space(max_unroll_step: int, vector_bits: int = 0, taps_innermost: bool = False) -> Any:
     """MetaSchedule's design space for CPUs ("post-order-apply" with the llvm rules), sampling
-    only the explicit unroll steps up to `max_unroll_step` (MetaSchedule's: 0, 16, 64, 512)
-    and, with `vector_bits`, only tilings of whole vectors of that width (`whole_vector_tiles`)."""
+    only the explicit unroll steps up to `max_unroll_step` (MetaSchedule's: 0, 16, 64, 512),
+    with `vector_bits` only tilings of whole vectors of that width (`whole_vector_tiles`), with
+    `taps_innermost` only convs without input channels in the innermost reduction tile."""
     from tvm.s_tir.meta_schedule.postproc import Postproc
     from tvm.s_tir.meta_schedule.schedule_rule import ParallelizeVectorizeUnroll, ScheduleRule
     from tvm.s_tir.meta_schedule.space_generator import PostOrderApply
@@ -45,12 +47,13 @@ def design_space(max_unroll_step: int, vector_bits: int = 0) -> Any:
             unroll_max_steps=steps,
             unroll_explicit=bool(rule.unroll_explicit),
         )
-    if not capped and not vector_bits:
+    if not capped and not vector_bits and not taps_innermost:
         return "post-order-apply"  # MetaSchedule's own space
     postprocs = list(Postproc.create("llvm"))
     if vector_bits:
         postprocs.insert(0, whole_vector_tiles(vector_bits))
-    return PostOrderApply(sch_rules=rules, postprocs=postprocs, mutator_probs="llvm")
+    space = PostOrderApply(sch_rules=rules, postprocs=postprocs, mutator_probs="llvm")
+    return taps_innermost_space(space) if taps_innermost else space
 
 
 def evolutionary_search(population: int, genetic_iters: int) -> Any:

@@ -153,6 +153,8 @@ class TuneOptions:
     max_unroll_step: int = defaults.MAX_UNROLL_STEP
     # tilings whose vectorized tile is made of whole vectors this wide (search.design_space)
     vector_bits: int = defaults.VECTOR_BITS
+    # a conv's innermost reduction tile loops over taps, not input channels (search.design_space)
+    taps_innermost: bool = defaults.TAPS_INNERMOST
     final_rounds: int = defaults.FINAL_ROUNDS
     finalists: int = defaults.FINALISTS  # best candidates re-measured beside the default
     warm_start_dir: Path | None = None  # seed the search from this artifacts dir (warm_start.py)
@@ -623,7 +625,9 @@ def _tune(
                         task, options, state, runner, progress, started
                     ),
                     task_scheduler="round-robin",
-                    space=design_space(options.max_unroll_step, options.vector_bits),
+                    space=design_space(
+                        options.max_unroll_step, options.vector_bits, options.taps_innermost
+                    ),
                     strategy=strategy,
                     seed=None if options.seed is None else options.seed + search_round,
                     num_tuning_cores=options.search_threads,

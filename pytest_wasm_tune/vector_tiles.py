@@ -31,27 +31,49 @@ class SpatialSplit(NamedTuple):
     factors: list[int]  # its decision, outermost first
 
 
-def innermost_spatial_splits(trace: Any) -> list[SpatialSplit]:
-    """The split of the last spatial loop of each multi-level tiled block of `trace`: the last
-    tile sampled with as many parts as the block's tiling structure has spatial levels
-    ("SSRSRS": 4; its reduction loops get 2)."""
-    spatial_levels: dict[Any, int] = {}
+class BlockSplits(NamedTuple):
+    """The tile splits sampled for a multi-level tiled block's loops, in loop order."""
+
+    block: Any  # the block's RV in the trace
+    spatial: list[tuple[Any, list[int]]]  # (SamplePerfectTile instruction, factors) per loop
+    reduction: list[tuple[Any, list[int]]]  # the same per reduction loop (a conv: rows,
+    # columns, channels)
+
+
+def multi_level_splits(trace: Any) -> list[BlockSplits]:
+    """The splits of each multi-level tiled block of `trace`: a tile sampled with as many parts
+    as the block's tiling structure has spatial levels ("SSRSRS": 4) splits a spatial loop, one
+    with as many as its reduction levels (2) a reduction loop."""
+    levels: dict[Any, tuple[int, int]] = {}
     block_of_loop: dict[Any, Any] = {}
-    last_split: dict[Any, SpatialSplit] = {}
+    found: dict[Any, BlockSplits] = {}
     for inst in trace.insts:
         kind = inst.kind.name
         if kind == "Annotate" and str(inst.attrs[0]) == "meta_schedule.tiling_structure":
             structure = str(inst.inputs[1]).strip('"')
             if structure.count("S") != structure.count("R"):
-                spatial_levels[inst.inputs[0]] = structure.count("S")
-        elif kind == "GetLoops" and inst.inputs[0] in spatial_levels:
+                levels[inst.inputs[0]] = (structure.count("S"), structure.count("R"))
+        elif kind == "GetLoops" and inst.inputs[0] in levels:
             block_of_loop.update(dict.fromkeys(inst.outputs, inst.inputs[0]))
         elif kind == "SamplePerfectTile" and inst.inputs[0] in block_of_loop:
             block = block_of_loop[inst.inputs[0]]
-            if int(inst.attrs[0]) == spatial_levels[block]:
-                factors = [int(factor) for factor in trace.decisions[inst]]
-                last_split[block] = SpatialSplit(block, inst, factors)
-    return list(last_split.values())
+            splits = found.setdefault(block, BlockSplits(block, [], []))
+            factors = [int(factor) for factor in trace.decisions[inst]]
+            spatial_levels, reduction_levels = levels[block]
+            if int(inst.attrs[0]) == spatial_levels:
+                splits.spatial.append((inst, factors))
+            elif int(inst.attrs[0]) == reduction_levels:
+                splits.reduction.append((inst, factors))
+    return list(found.values())
+
+
+def innermost_spatial_splits(trace: Any) -> list[SpatialSplit]:
+    """The split of the last spatial loop of each multi-level tiled block of `trace`."""
+    return [
+        SpatialSplit(splits.block, *splits.spatial[-1])
+        for splits in multi_level_splits(trace)
+        if splits.spatial
+    ]
 
 
 def whole_vector_tiles(vector_bits: int) -> Any:

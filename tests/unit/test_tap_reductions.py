@@ -1,0 +1,115 @@
+"""tap_reductions.py: a conv's innermost reduction tile loops over taps, not input channels."""
+
+import math
+from typing import Any
+
+import tvm
+from tvm import te, topi
+from tvm.s_tir import meta_schedule as ms
+
+from pytest_wasm_tune.kernels import wasm_target
+from pytest_wasm_tune.search import design_space
+from pytest_wasm_tune.tap_reductions import (
+    channel_samples,
+    channels_inside_taps,
+    with_channels_outside,
+)
+from pytest_wasm_tune.vector_tiles import multi_level_splits
+
+SIZE, CHANNELS = 6, 16
+
+
+def test_channels_inside_the_taps_of_a_conv_are_found() -> None:
+    assert channels_inside_taps([[1, 3], [3, 1], [256, 2]])
+    assert channels_inside_taps([[3, 1], [1, 1], [8, 64]]), "one tap loop is enough"
+    assert not channels_inside_taps([[1, 3], [3, 1], [512, 1]])
+    assert not channels_inside_taps([[3, 1], [3, 1], [512, 1]]), "taps outside: no channels in"
+
+
+def test_blocks_without_taps_are_never_at_fault() -> None:
+    assert not channels_inside_taps([[8, 64]]), "a matmul has one reduction loop"
+    assert not channels_inside_taps([[1, 1], [1, 1], [32, 16]]), "a 1x1 conv has no taps"
+    assert not channels_inside_taps([])
+
+
+def _conv() -> tvm.IRModule:
+    """A 3×3 channels-last conv: reduction loops rows (3), columns (3), channels (16)."""
+    data = te.placeholder((1, SIZE, SIZE, CHANNELS), name="data")
+    weight = te.placeholder((3, 3, CHANNELS, CHANNELS), name="weight")
+    out = topi.nn.conv2d_nhwc(data, weight, stride=1, padding=1, dilation=1)
+    func = te.create_prim_func([data, weight, out]).without_attr("layout_free_buffers")
+    return tvm.IRModule({"main": func})
+
+
+def _proposed(taps_innermost: bool) -> list[list[list[int]]]:
+    """The reduction splits of a conv's first batch of 32 candidates, searched in our space."""
+    context = ms.TuneContext(
+        mod=_conv(),
+        target=wasm_target(),
+        space_generator=design_space(64, vector_bits=128, taps_innermost=taps_innermost),
+        search_strategy=ms.search_strategy.EvolutionarySearch(population_size=32),
+        task_name="t",
+        rand_state=1,
+        num_threads=1,
+    )
+    context.pre_tuning(
+        max_trials=32,
+        num_trials_per_iter=32,
+        design_spaces=context.generate_design_space(),
+        database=ms.database.MemoryDatabase(),
+        cost_model=ms.cost_model.RandomModel(),
+    )
+    candidates: list[Any] = context.generate_measure_candidates()
+    return [
+        [factors for _, factors in splits.reduction]
+        for candidate in candidates
+        for splits in multi_level_splits(candidate.sch.trace)
+    ]
+
+
+def test_the_splits_found_are_the_conv_loops_in_order() -> None:
+    reductions = _proposed(taps_innermost=False)
+    assert len(reductions) >= 16
+    for splits in reductions:
+        assert [math.prod(factors) for factors in splits] == [3, 3, CHANNELS]
+    assert any(channels_inside_taps(splits) for splits in reductions), (
+        "MetaSchedule's own space puts channels inside the taps"
+    )
+
+
+def test_a_search_in_the_space_keeps_the_channels_outside_the_taps() -> None:
+    reductions = _proposed(taps_innermost=True)
+    assert len(reductions) >= 16
+    assert not any(channels_inside_taps(splits) for splits in reductions), reductions
+    assert any(factors[-1] > 1 for splits in reductions for factors in splits[:-1]), (
+        "the taps are still tiled"
+    )
+
+
+def test_only_the_channel_sample_of_a_conv_is_capped() -> None:
+    context = ms.TuneContext(
+        mod=_conv(), target=wasm_target(), space_generator="post-order-apply", task_name="t"
+    )
+    space = next(s for s in context.generate_design_space() if channel_samples(s.trace))
+    capped = with_channels_outside(space, _conv())
+    caps = {
+        int(inst.attrs[1]) for inst in capped.trace.insts if inst.kind.name == "SamplePerfectTile"
+    }
+    ((channel, extent),) = channel_samples(capped.trace)
+    assert (int(channel.attrs[1]), extent) == (1, CHANNELS)
+    assert capped.trace.decisions[channel][-1] == 1
+    assert caps == {1, 64}, "the other tiles keep MetaSchedule's cap of 64"
+
+
+def test_a_space_without_taps_is_left_as_it_is() -> None:
+    a = te.placeholder((16, 32), name="a")
+    b = te.placeholder((32, 64), name="b")
+    k = te.reduce_axis((0, 32), name="k")
+    c = te.compute((16, 64), lambda i, j: te.sum(a[i, k] * b[k, j], axis=k), name="c")
+    mod = tvm.IRModule({"main": te.create_prim_func([a, b, c])})
+    context = ms.TuneContext(
+        mod=mod, target=wasm_target(), space_generator="post-order-apply", task_name="t"
+    )
+    for space in context.generate_design_space():
+        assert not channel_samples(space.trace)
+        assert with_channels_outside(space, mod) is space
