@@ -123,8 +123,8 @@ MAX_UNROLL_STEP = 64
 # even (README, levers).
 VECTOR_BITS = 128
 # a conv's innermost reduction tile loops over taps only, its input channels outside
-# (tap_reductions.py). bench/levers.py of 2026-12-05 evening, conv 512@7: median of 11 tunings
-# 55.7 GFLOPS against 50.4 of 16 without; the conv 256@14 and 64@56 even (README, levers).
+# (tap_reductions.py). 2026-12-05 evening, conv 512@7: median of 14 tunings 57.0 GFLOPS
+# against 50.3 of 16 without; the conv 256@14 and 64@56 even (README, levers).
 TAPS_INNERMOST = True
 WARM_START_SEEDS = 8  # best records of another run measured first (warm_start.py)
 SIBLING_SEEDS = 0  # schedules of sibling tasks a task's first search starts from (siblings.py)

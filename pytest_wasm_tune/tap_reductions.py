@@ -30,13 +30,10 @@ from typing import Any
 from .vector_tiles import multi_level_splits
 
 
-def channels_inside_taps(reduction_splits: list[list[int]]) -> bool:
-    """Whether a block's reduction splits (loop order, outermost factor first) put more than one
-    channel (the last loop) inside the reduction tile of a block that has taps."""
-    if len(reduction_splits) < 2:
-        return False
-    has_taps = any(math.prod(factors) > 1 for factors in reduction_splits[:-1])
-    return has_taps and reduction_splits[-1][-1] != 1
+def has_taps(reduction_splits: list[list[int]]) -> bool:
+    """Whether a block with these reduction splits (loop order) is a conv with taps: a reduction
+    loop before the last one (the channels) is longer than 1."""
+    return any(math.prod(factors) > 1 for factors in reduction_splits[:-1])
 
 
 def channel_samples(trace: Any) -> list[tuple[Any, int]]:
@@ -44,8 +41,7 @@ def channel_samples(trace: Any) -> list[tuple[Any, int]]:
     tiled block of `trace` that has taps."""
     found = []
     for splits in multi_level_splits(trace):
-        factors = [factors for _, factors in splits.reduction]
-        if len(factors) >= 2 and any(math.prod(f) > 1 for f in factors[:-1]):
+        if has_taps([factors for _, factors in splits.reduction]):
             inst, channel = splits.reduction[-1]
             found.append((inst, math.prod(channel)))
     return found
