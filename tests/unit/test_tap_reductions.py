@@ -1,7 +1,6 @@
 """tap_reductions.py: a conv's innermost reduction tile loops over taps, not input channels."""
 
 import math
-from typing import Any
 
 import tvm
 from tvm import te, topi
@@ -15,6 +14,8 @@ from pytest_wasm_tune.tap_reductions import (
     with_channels_outside,
 )
 from pytest_wasm_tune.vector_tiles import multi_level_splits
+
+from .search_batches import first_batch
 
 SIZE, CHANNELS = 6, 16
 
@@ -42,26 +43,10 @@ def _conv() -> tvm.IRModule:
 def _proposed(taps_innermost: bool) -> list[list[list[int]]]:
     """The reduction splits (rows, columns, channels) of a conv's first batch of 32 candidates,
     searched in our space."""
-    context = ms.TuneContext(
-        mod=_conv(),
-        target=wasm_target(),
-        space_generator=design_space(64, vector_bits=128, taps_innermost=taps_innermost),
-        search_strategy=ms.search_strategy.EvolutionarySearch(population_size=32),
-        task_name="t",
-        rand_state=1,
-        num_threads=1,
-    )
-    context.pre_tuning(
-        max_trials=32,
-        num_trials_per_iter=32,
-        design_spaces=context.generate_design_space(),
-        database=ms.database.MemoryDatabase(),
-        cost_model=ms.cost_model.RandomModel(),
-    )
-    candidates: list[Any] = context.generate_measure_candidates()
+    space = design_space(64, vector_bits=128, taps_innermost=taps_innermost)
     return [
         [factors for _, factors in splits.reduction]
-        for candidate in candidates
+        for candidate in first_batch(_conv(), space)
         for splits in multi_level_splits(candidate.sch.trace)
     ]
 

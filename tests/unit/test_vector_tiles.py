@@ -15,6 +15,8 @@ from pytest_wasm_tune.vector_tiles import (
     whole_vector_tiles,
 )
 
+from .search_batches import first_batch
+
 ROWS, COLUMNS, DEPTH = 16, 64, 32
 
 
@@ -78,25 +80,10 @@ def test_the_postprocessor_rejects_a_column_tile_of_part_of_a_vector() -> None:
 
 
 def test_a_search_in_the_space_proposes_only_tiles_of_whole_vectors() -> None:
-    context = ms.TuneContext(
-        mod=_matmul(),
-        target=wasm_target(),
-        space_generator=design_space(64, vector_bits=128),
-        search_strategy=ms.search_strategy.EvolutionarySearch(population_size=32),
-        task_name="t",
-        rand_state=1,
-        num_threads=1,
-    )
-    context.pre_tuning(
-        max_trials=32,
-        num_trials_per_iter=32,
-        design_spaces=context.generate_design_space(),
-        database=ms.database.MemoryDatabase(),
-        cost_model=ms.cost_model.RandomModel(),
-    )
+    candidates = first_batch(_matmul(), design_space(64, vector_bits=128))
     tiles = [
         factors
-        for candidate in context.generate_measure_candidates()
+        for candidate in candidates
         for _, _, factors in innermost_spatial_splits(candidate.sch.trace)
     ]
     assert len(tiles) >= 16
