@@ -1,5 +1,5 @@
-"""A first search batch drawn from a design space, as MetaSchedule's evolutionary search draws
-it before any result (random scores)."""
+"""MetaSchedule's own CPU design spaces of a module, and a first search batch drawn from a design
+space as MetaSchedule's evolutionary search draws it before any result (random scores)."""
 
 from typing import Any
 
@@ -27,3 +27,11 @@ def first_batch(mod: Any, space: Any, count: int = 32) -> list[Any]:
         cost_model=ms.cost_model.RandomModel(),
     )
     return list(context.generate_measure_candidates())
+
+
+def own_design_spaces(mod: Any) -> list[Any]:
+    """The schedules of MetaSchedule's own CPU design space ("post-order-apply") for `mod`."""
+    context = ms.TuneContext(
+        mod=mod, target=wasm_target(), space_generator="post-order-apply", task_name="t"
+    )
+    return list(context.generate_design_space())

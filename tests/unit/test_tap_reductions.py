@@ -4,9 +4,8 @@ import math
 
 import tvm
 from tvm import te, topi
-from tvm.s_tir import meta_schedule as ms
 
-from pytest_wasm_tune.kernels import wasm_target
+from pytest_wasm_tune.main_job import matmul_prim_func
 from pytest_wasm_tune.search import design_space
 from pytest_wasm_tune.tap_reductions import (
     channel_samples,
@@ -15,7 +14,7 @@ from pytest_wasm_tune.tap_reductions import (
 )
 from pytest_wasm_tune.vector_tiles import multi_level_splits
 
-from .search_batches import first_batch
+from .search_batches import first_batch, own_design_spaces
 
 SIZE, CHANNELS = 6, 16
 
@@ -71,11 +70,9 @@ def test_a_search_in_the_space_keeps_the_channels_outside_the_taps() -> None:
 
 
 def test_only_the_channel_sample_of_a_conv_is_capped() -> None:
-    context = ms.TuneContext(
-        mod=_conv(), target=wasm_target(), space_generator="post-order-apply", task_name="t"
-    )
-    space = next(s for s in context.generate_design_space() if channel_samples(s.trace))
-    capped = with_channels_outside(space, _conv())
+    mod = _conv()
+    space = next(s for s in own_design_spaces(mod) if channel_samples(s.trace))
+    capped = with_channels_outside(space, mod)
     caps = {
         int(inst.attrs[1]) for inst in capped.trace.insts if inst.kind.name == "SamplePerfectTile"
     }
@@ -86,14 +83,7 @@ def test_only_the_channel_sample_of_a_conv_is_capped() -> None:
 
 
 def test_a_space_without_taps_is_left_as_it_is() -> None:
-    a = te.placeholder((16, 32), name="a")
-    b = te.placeholder((32, 64), name="b")
-    k = te.reduce_axis((0, 32), name="k")
-    c = te.compute((16, 64), lambda i, j: te.sum(a[i, k] * b[k, j], axis=k), name="c")
-    mod = tvm.IRModule({"main": te.create_prim_func([a, b, c])})
-    context = ms.TuneContext(
-        mod=mod, target=wasm_target(), space_generator="post-order-apply", task_name="t"
-    )
-    for space in context.generate_design_space():
+    mod = tvm.IRModule({"main": matmul_prim_func(32)})
+    for space in own_design_spaces(mod):
         assert not channel_samples(space.trace)
         assert with_channels_outside(space, mod) is space

@@ -5,9 +5,7 @@ from typing import Any
 
 import tvm
 from tvm import te
-from tvm.s_tir import meta_schedule as ms
 
-from pytest_wasm_tune.kernels import wasm_target
 from pytest_wasm_tune.search import design_space
 from pytest_wasm_tune.vector_tiles import (
     fills_vectors,
@@ -15,7 +13,7 @@ from pytest_wasm_tune.vector_tiles import (
     whole_vector_tiles,
 )
 
-from .search_batches import first_batch
+from .search_batches import first_batch, own_design_spaces
 
 ROWS, COLUMNS, DEPTH = 16, 64, 32
 
@@ -43,10 +41,7 @@ def _matmul() -> tvm.IRModule:
 
 def _tiled_schedules() -> list[Any]:
     """The schedules of MetaSchedule's own CPU space for the matmul that tile it."""
-    context = ms.TuneContext(
-        mod=_matmul(), target=wasm_target(), space_generator="post-order-apply", task_name="t"
-    )
-    return [sch for sch in context.generate_design_space() if innermost_spatial_splits(sch.trace)]
+    return [sch for sch in own_design_spaces(_matmul()) if innermost_spatial_splits(sch.trace)]
 
 
 def test_the_split_found_is_the_one_of_the_last_spatial_loop() -> None:
