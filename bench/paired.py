@@ -12,9 +12,11 @@ Ours are samplers: `kernel_sampler` opens a session on a wasm holding every repl
 kernel (one symbol each) and `model_sampler` one on our ResNet-18; each sample is one batch of
 back-to-back calls lasting >= 40 ms (the peers' rule), timed in the page after a one-call warm-up
 (the adaptive warm-up already ran when the sampler opened). The rounds are split into sessions,
-each opening ours afresh: one session can run a kernel slower throughout (seen: 1.4-1.5x its
-own final re-measurement, the other kernels of that module unaffected), and a spread over one
-session hides that.
+each opening ours afresh in a browser process started for it (`in_fresh_browser`): one session
+can run a kernel slower throughout (seen: 1.4-1.5x its own final re-measurement, the other
+kernels of that module unaffected), and one browser process can run our ResNet-18 slower in
+every session it holds (seen: 4 % in all three sessions of a run, after that process had tuned
+the kernels). A spread over one session, or one process, hides that.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ SAMPLE_WARMUP = WarmupLimits(max_calls=1)
 class PairedPlan:
     """How many sessions of ours the alternated rounds open, and how many rounds each runs."""
 
-    sessions: int = 3
-    rounds: int = 10
+    sessions: int = 5
+    rounds: int = 6
 
     def __post_init__(self) -> None:
         if self.sessions < 1 or self.rounds < 1:
@@ -50,6 +52,20 @@ class PairedPlan:
 Samplers = Mapping[str, Callable[[], float]]
 # opens our side of one operator: a session on our wasm, yielding its samplers
 OpenOurs = Callable[[], contextlib.AbstractContextManager[Samplers]]
+
+
+def in_fresh_browser(restart: Callable[[], None], open_ours: OpenOurs) -> OpenOurs:
+    """`open_ours` preceded by `restart` (a new browser process): what one process holds for
+    its lifetime (its heap, where the module's memory lands, what it ran before) then differs
+    between sessions, so it shows in the spread."""
+
+    @contextlib.contextmanager
+    def opened() -> Iterator[Samplers]:
+        restart()
+        with open_ours() as ours:
+            yield ours
+
+    return opened
 
 
 @contextlib.contextmanager

@@ -68,7 +68,7 @@ from figures import (
     spread_figures,
 )
 from kernels import bench_kernels
-from paired import OpenOurs, PairedPlan, kernel_sampler, model_sampler
+from paired import OpenOurs, PairedPlan, in_fresh_browser, kernel_sampler, model_sampler
 from parallel import parallel_bench
 from quiet import busy_vs_idle
 from rerun import median_of_groups, pooled, rerun_interval
@@ -269,7 +269,8 @@ def quiet_timing(stack: LocalStack, result: TuneResult, task: TuneTask) -> dict[
 def our_samplers(
     stack: LocalStack, tuned: dict[str, Tuned], resnet18_wasm: Path | None
 ) -> dict[str, OpenOurs]:
-    """Per peer op: how to open our side of the alternated rounds (bench/paired.py)."""
+    """Per peer op: how to open our side of the alternated rounds (bench/paired.py), each
+    session in a browser process of its own."""
     import numpy as np
 
     from pytest_wasm_tune.models.resnet18 import INPUT_SHAPE
@@ -288,7 +289,8 @@ def our_samplers(
         openers["resnet18"] = functools.partial(
             model_sampler, bench.device, bench.staging, resnet18_wasm.read_bytes(), x
         )
-    return openers
+    restart = stack.browser.restart
+    return {name: in_fresh_browser(restart, opener) for name, opener in openers.items()}
 
 
 def time_our_resnet18(stack: LocalStack, wasm: Path) -> dict[str, Any] | None:

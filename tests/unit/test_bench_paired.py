@@ -43,6 +43,22 @@ def test_rounds_sample_everything_once_and_reverse_the_order_every_other_round()
         paired.PairedPlan(sessions=0)
 
 
+def test_each_session_opens_ours_in_a_browser_process_started_for_it() -> None:
+    calls: list[str] = []
+
+    @contextlib.contextmanager
+    def open_ours():
+        calls.append("open")
+        yield {"ours": lambda: 0.01}
+        calls.append("close")
+
+    opener = paired.in_fresh_browser(lambda: calls.append("restart"), open_ours)
+    plan = paired.PairedPlan(sessions=3, rounds=2)
+    table = paired.alternate({"tfjs": lambda: 0.02}, opener, lambda: 60.0, plan)
+    assert calls == ["restart", "open", "close"] * 3
+    assert [row["session"] for row in table] == [0, 0, 1, 1, 2, 2]
+
+
 def test_each_session_keeps_its_rounds_and_our_median() -> None:
     rounds = [
         {"peak_gflops": 60.0, "tfjs": 0.02, "ours": ours, "session": session}
