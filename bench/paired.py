@@ -137,25 +137,50 @@ def model_sampler(device: Any, staging: Any, wasm: bytes, x: np.ndarray) -> Iter
 
 
 def alternate(
+    operators: Mapping[str, tuple[Samplers, OpenOurs]],
+    peak_gflops: Callable[[], float],
+    plan: PairedPlan,
+    recoverable: tuple[type[Exception], ...] = (),
+    on_failure: Callable[[str, Exception], None] = lambda _name, _err: None,
+) -> dict[str, list[dict[str, float]]]:
+    """Per operator (its peers' samplers, the opener of ours): `plan.sessions` × `plan.rounds`
+    rounds, each sampling the ceiling, every peer and every one of ours once (reversed order
+    every other round). Ours are opened afresh for each session (a new module instance: its
+    memory, its first calls), so that what differs between sessions shows in the spread rather
+    than between runs. Session by session, every operator takes its turn: each operator's
+    sessions spread over the whole pass, so a stretch of host noise falls on one session of
+    each rather than on all of one. An operator whose session fails with a `recoverable` error
+    is reported to `on_failure` and left out from then on. Per round: label → per-call seconds,
+    plus `peak_gflops` and `session` (its index)."""
+    tables: dict[str, list[dict[str, float]]] = {name: [] for name in operators}
+    for session in range(plan.sessions):
+        for name, (peers, open_ours) in operators.items():
+            if name not in tables:
+                continue
+            try:
+                tables[name] += _session(peers, open_ours, peak_gflops, plan.rounds, session)
+            except recoverable as err:
+                on_failure(name, err)
+                del tables[name]
+    return tables
+
+
+def _session(
     peers: Samplers,
     open_ours: OpenOurs,
     peak_gflops: Callable[[], float],
-    plan: PairedPlan,
+    rounds: int,
+    session: int,
 ) -> list[dict[str, float]]:
-    """`plan.sessions` × `plan.rounds` rounds, each sampling the ceiling, every peer and every
-    one of ours once (reversed order every other round). Ours are opened afresh for each session
-    (a new module instance: its memory, its first calls), so that what differs between sessions
-    shows in the spread rather than between runs. Per round: label → per-call seconds, plus
-    `peak_gflops` and `session` (its index)."""
+    """One session of ours: `rounds` rounds, the order reversed every other round."""
     table: list[dict[str, float]] = []
-    for session in range(plan.sessions):
-        with open_ours() as ours:
-            steps: list[tuple[str, Callable[[], float]]] = [("peak_gflops", peak_gflops)]
-            steps += [*peers.items(), *ours.items()]
-            for _ in range(plan.rounds):
-                order = steps if len(table) % 2 == 0 else steps[::-1]
-                row = {label: sample() for label, sample in order}
-                table.append({**row, "session": session})
+    with open_ours() as ours:
+        steps: list[tuple[str, Callable[[], float]]] = [("peak_gflops", peak_gflops)]
+        steps += [*peers.items(), *ours.items()]
+        for index in range(rounds):
+            order = steps if index % 2 == 0 else steps[::-1]
+            row = {label: sample() for label, sample in order}
+            table.append({**row, "session": session})
     return table
 
 

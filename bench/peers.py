@@ -767,7 +767,8 @@ def _paired(
     measured: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Per op in `ours`: ours and the peers (warm, those `measured` has figures of) timed in
-    alternating rounds, as `plan` says. A failure on our side leaves that op unpaired."""
+    alternating rounds, as `plan` says, the ops taking turns session by session. A failure on
+    our side leaves that op unpaired."""
     from pytest_wasm_tune.errors import WasmTuneError
 
     def peer_sampler(peer: str, name: str) -> Callable[[], float]:
@@ -781,7 +782,7 @@ def _paired(
             page.call("sample", "peak", name, timeout_s=SAMPLE_TIMEOUT_S, timed=True)
         )
 
-    figures: dict[str, Any] = {}
+    operators: dict[str, tuple[Mapping[str, Callable[[], float]], OpenOurs]] = {}
     for op in ops:
         if op.name not in ours:
             continue
@@ -791,16 +792,25 @@ def _paired(
             else {peer: figures for peer, figures in measured["ops"].items() if op.name in figures}
         )
         peers = {peer: peer_sampler(peer, op.name) for peer in PEERS if peer in figures_of}
-        if not peers:
-            continue
-        log(
-            f"{op.name}: ours and the peers in {plan.sessions} sessions of ours,"
-            f" {plan.rounds} alternating rounds each"
-        )
-        try:
-            table = alternate(peers, ours[op.name], peak, plan)
-        except (PeerError, WasmTuneError) as err:
-            log(f"{op.name}: not paired: {err}")
+        if peers:
+            operators[op.name] = (peers, ours[op.name])
+    if not operators:
+        return {}
+    log(
+        f"{', '.join(operators)}: ours and the peers in {plan.sessions} sessions of ours,"
+        f" {plan.rounds} alternating rounds each, the operators taking turns session by session"
+    )
+    tables = alternate(
+        operators,
+        peak,
+        plan,
+        recoverable=(PeerError, WasmTuneError),
+        on_failure=lambda name, err: log(f"{name}: not paired: {err}"),
+    )
+    figures: dict[str, Any] = {}
+    for op in ops:
+        table = tables.get(op.name)
+        if not table:
             continue
         flops = None if op.kind == "resnet18" else op.flops
         labels = labels_of_ours(table, PEERS)

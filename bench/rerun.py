@@ -63,6 +63,24 @@ def pooled(groups: Sequence[np.ndarray]) -> float:
     return quartile_ratio(np.concatenate(groups))
 
 
+def joint_level(figures: int, level: float = LEVEL) -> float:
+    """The level at which each of `figures` intervals is taken so that a rerun lands inside all
+    of them at once with probability `level` (Bonferroni)."""
+    return 1.0 - (1.0 - level) / max(figures, 1)
+
+
+def few_groups_scale(groups: int, tail: float) -> float:
+    """How much wider than the bootstrap's the differences are taken with `groups` groups:
+    sqrt(k / (k - 1)) for the plug-in variance, and Student's t quantile with k - 1 degrees of
+    freedom over the normal one, as the spread itself is estimated from k groups."""
+    if groups < 2:
+        return 1.0
+    from scipy import stats
+
+    plug_in = math.sqrt(groups / (groups - 1))
+    return plug_in * float(stats.t.ppf(1.0 - tail, groups - 1) / stats.norm.ppf(1.0 - tail))
+
+
 def rerun_interval(
     groups: Groups,
     headline: Headline,
@@ -83,9 +101,10 @@ def rerun_interval(
             [arrays[i][rng.integers(len(arrays[i]), size=len(arrays[i]))] for i in chosen]
         )
 
-    scale = math.sqrt(len(arrays) / (len(arrays) - 1)) if len(arrays) > 1 else 1.0
-    differences = scale * np.array([draw() - draw() for _ in range(resamples)])
     tail = (1.0 - level) / 2.0
+    differences = few_groups_scale(len(arrays), tail) * np.array(
+        [draw() - draw() for _ in range(resamples)]
+    )
     low, high = np.quantile(differences, [tail, 1.0 - tail])
     centre = headline(arrays)
-    return round(centre + float(low), 3), round(centre + float(high), 3)
+    return round(max(centre + float(low), 0.0), 3), round(centre + float(high), 3)

@@ -26,9 +26,8 @@ def test_rounds_sample_everything_once_and_reverse_the_order_every_other_round()
         yield {"replicate0": sampler("replicate0", 0.01)}
         calls.append("close")
 
-    table = paired.alternate(
-        {"tfjs": sampler("tfjs", 0.02), "ort": sampler("ort", 0.03)},
-        open_ours,
+    tables = paired.alternate(
+        {"mm": ({"tfjs": sampler("tfjs", 0.02), "ort": sampler("ort", 0.03)}, open_ours)},
         sampler("peak", 60.0),
         paired.PairedPlan(sessions=2, rounds=2),
     )
@@ -37,10 +36,42 @@ def test_rounds_sample_everything_once_and_reverse_the_order_every_other_round()
     session = ["open", *one_round, *reversed_round, "close"]
     assert calls == session * 2  # ours are opened afresh per session
     row = {"peak_gflops": 60.0, "tfjs": 0.02, "ort": 0.03, "replicate0": 0.01}
-    assert table == [{**row, "session": 0}] * 2 + [{**row, "session": 1}] * 2
-    assert paired.labels_of_ours(table, ["tfjs", "ort"]) == ["replicate0"]
+    assert tables == {"mm": [{**row, "session": 0}] * 2 + [{**row, "session": 1}] * 2}
+    assert paired.labels_of_ours(tables["mm"], ["tfjs", "ort"]) == ["replicate0"]
     with pytest.raises(ValueError, match="at least one session"):
         paired.PairedPlan(sessions=0)
+
+
+def test_operators_take_turns_session_by_session_and_a_failing_one_drops_out() -> None:
+    opened: list[str] = []
+
+    def opener(name: str, fail_in_session: int | None = None):
+        @contextlib.contextmanager
+        def open_ours():
+            session = opened.count(name)
+            opened.append(name)
+            if session == fail_in_session:
+                raise RuntimeError(f"{name} crashed")
+            yield {"ours": lambda: 0.01}
+
+        return open_ours
+
+    failures: list[str] = []
+    tables = paired.alternate(
+        {
+            "a": ({"tfjs": lambda: 0.02}, opener("a")),
+            "b": ({"tfjs": lambda: 0.02}, opener("b", fail_in_session=1)),
+            "c": ({"tfjs": lambda: 0.02}, opener("c")),
+        },
+        lambda: 60.0,
+        paired.PairedPlan(sessions=3, rounds=1),
+        recoverable=(RuntimeError,),
+        on_failure=lambda name, err: failures.append(f"{name}: {err}"),
+    )
+    assert opened == ["a", "b", "c", "a", "b", "c", "a", "c"]
+    assert failures == ["b: b crashed"]
+    assert sorted(tables) == ["a", "c"]  # b is left unpaired
+    assert [row["session"] for row in tables["c"]] == [0, 1, 2]
 
 
 def test_each_session_opens_ours_in_a_browser_process_started_for_it() -> None:
@@ -54,9 +85,9 @@ def test_each_session_opens_ours_in_a_browser_process_started_for_it() -> None:
 
     opener = paired.in_fresh_browser(lambda: calls.append("restart"), open_ours)
     plan = paired.PairedPlan(sessions=3, rounds=2)
-    table = paired.alternate({"tfjs": lambda: 0.02}, opener, lambda: 60.0, plan)
+    tables = paired.alternate({"mm": ({"tfjs": lambda: 0.02}, opener)}, lambda: 60.0, plan)
     assert calls == ["restart", "open", "close"] * 3
-    assert [row["session"] for row in table] == [0, 0, 1, 1, 2, 2]
+    assert [row["session"] for row in tables["mm"]] == [0, 0, 1, 1, 2, 2]
 
 
 def test_each_session_keeps_its_rounds_and_our_median() -> None:
@@ -144,6 +175,8 @@ def test_a_kernels_headline_ratio_is_the_median_of_its_replicates_alternated_one
     low, high = kernel["peer_ratio_simd128_rerun_interval"]
     # three replicates 0.2 apart say little about a rerun's median: wider than their range
     assert low < 0.9 and high > 1.3
+    # the run's only headline: all of its figures at once are this one
+    assert kernel["peer_ratio_simd128_rerun_interval_joint"] == [low, high]
     assert kernel["fraction_of_ceiling_simd128"] == 0.45
     # timed apart: the peers' 40 ms over our 50 ms final re-measurement
     assert kernel["peer_ratio_simd128_separate"] == 0.8
@@ -167,5 +200,7 @@ def test_resnet18_ratio_comes_from_the_alternated_rounds() -> None:
     assert results["peer_ratio_resnet18"] == 1.2
     low, high = results["peer_ratio_resnet18_rerun_interval"]
     assert 1.1 < low <= 1.2 <= high < 1.35  # three sessions alike: the rounds' noise
+    joint_low, joint_high = results["peer_ratio_resnet18_rerun_interval_joint"]
+    assert joint_low <= low and high <= joint_high
     assert results["peer_ratio_resnet18_separate"] == 1.1
     assert results["resnet18_ms"]["ours_alternated"]["median"] == 75.0
