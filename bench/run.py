@@ -23,9 +23,7 @@ runners-up interleaved in one fresh session, with their spread), never search-ti
   (`_replicate`) is the one with the median of those ratios.
   The rounds run in `--paired-sessions` sessions of ours, each in a browser started for it.
   `_rerun_interval`: where a second run's headline lands with 95 % probability (bench/rerun.py:
-  the replicates, or ResNet-18's sessions, and their rounds resampled); `_rerun_interval_joint`:
-  where all of a second run's headlines land at once with 95 % probability (what
-  bench/agree.py holds a second run against).
+  the replicates, or ResNet-18's sessions, and their rounds resampled).
   `_separate`: the peers' faster pass over our own final re-measurement, timed apart.
 
 - overhead_per_trial_s: per search batch, (wall − time the kernels spent in timed repeats) /
@@ -73,7 +71,7 @@ from kernels import bench_kernels
 from paired import OpenOurs, PairedPlan, in_fresh_browser, kernel_sampler, model_sampler
 from parallel import parallel_bench
 from quiet import busy_vs_idle
-from rerun import joint_level, median_of_groups, pooled, rerun_interval
+from rerun import median_of_groups, pooled, rerun_interval
 
 from pytest_wasm_tune.artifacts.environment import collect_environment
 from pytest_wasm_tune.local_stack import LocalStack
@@ -323,20 +321,6 @@ def time_our_resnet18(stack: LocalStack, wasm: Path) -> dict[str, Any] | None:
     }
 
 
-def paired_headlines(peers: dict[str, Any] | None) -> int:
-    """How many headline ratios the run has: one per operator timed in alternated rounds."""
-    return len((peers or {}).get("paired") or {})
-
-
-def rerun_intervals(groups: Any, headline: Any, headlines: int) -> dict[str, list[float]]:
-    """Where a rerun lands (bench/rerun.py): this figure alone, and as one of `headlines`
-    figures that all land inside at once."""
-    return {
-        "rerun_interval": list(rerun_interval(groups, headline)),
-        "rerun_interval_joint": list(rerun_interval(groups, headline, joint_level(headlines))),
-    }
-
-
 def add_resnet18_ratio(results: dict[str, Any], peers: dict[str, Any] | None) -> None:
     """peer_ratio_resnet18 from the alternated rounds, with `_rerun_interval` (bench/rerun.py:
     sessions and rounds resampled); `_separate`: the peers' faster pass over ours timed in its
@@ -348,8 +332,9 @@ def add_resnet18_ratio(results: dict[str, Any], peers: dict[str, Any] | None) ->
             paired["peer_ratio"]["q1"],
             paired["peer_ratio"]["q3"],
         ]
-        intervals = rerun_intervals(paired["pairs_by_session"], pooled, paired_headlines(peers))
-        results.update({f"peer_ratio_resnet18_{k}": v for k, v in intervals.items()})
+        results["peer_ratio_resnet18_rerun_interval"] = list(
+            rerun_interval(paired["pairs_by_session"], pooled)
+        )
         results["resnet18_ms"]["ours_alternated"] = {
             k: round(v * 1e3, 3) if k != "n" else v for k, v in paired["ours_s"].items()
         }
@@ -391,17 +376,16 @@ def add_peer_ratios(results: dict[str, Any], peers: dict[str, Any] | None) -> No
                 )
         paired = ((peers or {}).get("paired") or {}).get(name)
         if paired and kernel.get("simd128", {}).get("across_replicates"):
-            add_paired_ratios(kernel, paired, paired_headlines(peers))
+            add_paired_ratios(kernel, paired)
 
 
-def add_paired_ratios(kernel: dict[str, Any], paired: dict[str, Any], headlines: int) -> None:
+def add_paired_ratios(kernel: dict[str, Any], paired: dict[str, Any]) -> None:
     """The alternated rounds' ratios of a kernel's replicates (replicate0, replicate1, ...).
 
     The headline is the replicate whose ratio is the median of the replicates' ratios (the
     lower one of an even count), so that it is the typical tuning's standing against the peers;
     the median replicate by final GFLOPS stands in when a replicate went unpaired. Its spread
-    for a second run is `_rerun_interval` (bench/rerun.py: replicates and rounds resampled), and
-    `_rerun_interval_joint` as one of the run's `headlines` figures."""
+    for a second run is `_rerun_interval` (bench/rerun.py: replicates and rounds resampled)."""
     replicates = kernel["simd128"]["replicates"]
     labels = [replicate_label(index) for index in range(len(replicates))]
     ratios = {label: paired[label]["quartile_ratio"] for label in labels if label in paired}
@@ -420,8 +404,9 @@ def add_paired_ratios(kernel: dict[str, Any], paired: dict[str, Any], headlines:
         [pair for session in paired[label]["pairs_by_session"] for pair in session]
         for label in ratios
     ]
-    intervals = rerun_intervals(rounds_by_replicate, median_of_groups, headlines)
-    kernel.update({f"peer_ratio_simd128_{k}": v for k, v in intervals.items()})
+    kernel["peer_ratio_simd128_rerun_interval"] = list(
+        rerun_interval(rounds_by_replicate, median_of_groups)
+    )
     if "fraction_of_ceiling" in paired[middle]:
         kernel["fraction_of_ceiling_simd128"] = paired[middle]["fraction_of_ceiling"]["median"]
 

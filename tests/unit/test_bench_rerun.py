@@ -60,18 +60,6 @@ def test_few_groups_widen_the_interval_as_students_t_does() -> None:
     assert rerun.few_groups_scale(1, tail) == 1.0
 
 
-def test_a_joint_interval_covers_all_figures_at_once() -> None:
-    assert rerun.joint_level(1) == pytest.approx(0.95)
-    assert rerun.joint_level(6) == pytest.approx(1 - 0.05 / 6)
-    rng = np.random.default_rng(4)
-    groups = [_rounds(0.012, 0.010, 30, 0.1, rng) for _ in range(5)]
-    low, high = rerun.rerun_interval(groups, rerun.median_of_groups)
-    joint_low, joint_high = rerun.rerun_interval(
-        groups, rerun.median_of_groups, rerun.joint_level(6)
-    )
-    assert joint_low < low < high < joint_high
-
-
 def test_the_interval_is_reproducible_and_needs_rounds() -> None:
     groups = [[[1.0, 1.0], [1.2, 1.0], [1.1, 1.0]], [[1.3, 1.0], [1.25, 1.0], [1.4, 1.0]]]
     assert rerun.rerun_interval(groups, rerun.pooled) == rerun.rerun_interval(groups, rerun.pooled)
