@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from paired import OpenOurs, PairedPlan, alternate, labels_of_ours, paired_figures
+from paired import OpenOurs, PairedPlan, Samplers, alternate, labels_of_ours, paired_figures
 
 from pytest_wasm_tune import defaults
 from pytest_wasm_tune.browsers.base import quit_driver
@@ -782,7 +782,7 @@ def _paired(
             page.call("sample", "peak", name, timeout_s=SAMPLE_TIMEOUT_S, timed=True)
         )
 
-    operators: dict[str, tuple[Mapping[str, Callable[[], float]], OpenOurs]] = {}
+    operators: dict[str, tuple[Samplers, OpenOurs]] = {}
     for op in ops:
         if op.name not in ours:
             continue
